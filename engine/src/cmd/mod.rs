@@ -1,0 +1,68 @@
+//! Command families. Each file holds one family's handlers, its table (at the
+//! bottom) and its tests.
+
+pub mod keys;
+pub mod server;
+pub mod string;
+
+use crate::args::Args;
+use crate::error::CmdError;
+use crate::reply::Out;
+use crate::shard::{Ctx, Shard};
+use crate::spec::{CommandSpec, Exec};
+use std::time::Instant;
+
+/// The engine's command tables; the network layer adds its own.
+pub fn tables() -> Vec<&'static [CommandSpec]> {
+    vec![string::COMMANDS, keys::COMMANDS, server::COMMANDS]
+}
+
+/// Runs command `id` (already resolved and arity-checked) on this shard,
+/// writing its reply or its error into `out`, and counts it in commandstats.
+pub fn execute(shard: &mut Shard, db: usize, id: u16, args: &Args, out: &mut Out) {
+    let spec = shard.registry.spec(id);
+    let Exec::Shard(handler) = spec.exec else {
+        unreachable!("{} is run by the network layer", spec.name)
+    };
+    let start = Instant::now();
+    let result = handler(&mut Ctx::new(shard, db), args, out);
+    let usec = start.elapsed().as_micros() as u64;
+    let stat = &mut shard.cmd_stats[id as usize];
+    stat.calls += 1;
+    stat.usec += usec;
+    if let Err(e) = result {
+        stat.failed_calls += 1;
+        out.error(&e.to_string());
+    }
+}
+
+/// The arity error for a command as the client spelled it.
+pub fn arity_error(name: &[u8]) -> CmdError {
+    CmdError::Arity(String::from_utf8_lossy(name).to_lowercase())
+}
+
+/// Redis's unknown-command error, quoting up to the first arguments.
+pub fn unknown_command(args: &Args) -> CmdError {
+    let name = String::from_utf8_lossy(args.get(0)).into_owned();
+    let mut quoted = String::new();
+    for a in args.iter().skip(1) {
+        let a = String::from_utf8_lossy(a);
+        // Redis quotes each argument as '%.*s' truncated to 128 bytes.
+        let a: String = a.chars().take(128).collect();
+        quoted.push('\'');
+        quoted.push_str(&a);
+        quoted.push_str("' ");
+    }
+    let name: String = name.chars().take(128).collect();
+    CmdError::UnknownCommand { name, args: quoted }
+}
+
+/// Parses an integer argument or fails with Redis's "not an integer" error.
+pub fn int_arg(a: &[u8]) -> Result<i64, CmdError> {
+    crate::value::parse_i64(a).ok_or(CmdError::NotInteger)
+}
+
+/// Parses a float argument or fails with Redis's "not a valid float" error.
+pub fn float_arg(a: &[u8]) -> Result<f64, CmdError> {
+    crate::value::parse_f64(a).ok_or(CmdError::NotFloat)
+}

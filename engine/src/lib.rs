@@ -1,0 +1,23 @@
+//! ringcache's engine: keyspace, values, the command table and the command
+//! families. Synchronous and single-owner: no sockets, no files, no glommio.
+//! A shard's network layer drives it; so can a test (`testing::Harness`).
+
+pub mod args;
+pub mod cmd;
+pub mod error;
+pub mod glob;
+pub mod reply;
+pub mod shard;
+pub mod slot;
+pub mod spec;
+pub mod table;
+pub mod value;
+
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use args::{Args, OwnedArgs};
+pub use error::{CmdError, CmdResult};
+pub use reply::Out;
+pub use shard::{Ctx, Shard};
+pub use spec::{CommandSpec, Registry};

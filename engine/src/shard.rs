@@ -1,0 +1,280 @@
+//! A shard's data and the context a command runs in.
+//!
+//! A `Shard` owns every database's table for its slot range, its statistics
+//! and its clock. Nothing in it is shared with another shard; the network
+//! layer hands a `Ctx` to a handler for the length of one command.
+
+use crate::spec::Registry;
+use crate::table::{Entry, Table};
+use crate::value::Value;
+use std::rc::Rc;
+use std::time::Instant;
+
+pub struct Db {
+    pub table: Table,
+    /// Keys with an expiry (the active sweep runs only while this is non-zero).
+    pub volatile: usize,
+    sweep_seg: usize,
+}
+
+impl Default for Db {
+    fn default() -> Self {
+        Db {
+            table: Table::new(),
+            volatile: 0,
+            sweep_seg: 0,
+        }
+    }
+}
+
+#[derive(Default, Clone, Debug)]
+pub struct Stats {
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub expired_keys: u64,
+    pub evicted_keys: u64,
+    /// Writes since start (Redis's `dirty`).
+    pub dirty: u64,
+}
+
+#[derive(Default, Clone, Debug)]
+pub struct CmdStat {
+    pub calls: u64,
+    pub usec: u64,
+    pub rejected_calls: u64,
+    pub failed_calls: u64,
+}
+
+/// Settings a shard consults while running commands (CONFIG SET fans them out).
+#[derive(Clone, Debug)]
+pub struct ShardConf {
+    pub active_expire: bool,
+    pub lfu: bool,
+    pub debug_enabled: bool,
+}
+
+impl Default for ShardConf {
+    fn default() -> Self {
+        ShardConf {
+            active_expire: true,
+            lfu: false,
+            debug_enabled: false,
+        }
+    }
+}
+
+pub struct Shard {
+    pub id: usize,
+    pub nshards: usize,
+    pub dbs: Vec<Db>,
+    pub stats: Stats,
+    pub cmd_stats: Vec<CmdStat>,
+    pub conf: ShardConf,
+    pub registry: Rc<Registry>,
+    /// Unix milliseconds as of the current batch; set by the caller (injected
+    /// time: tests move it by hand, the server sets it once per read).
+    pub now_ms: u64,
+    rng: u64,
+}
+
+impl Shard {
+    pub fn new(id: usize, nshards: usize, databases: usize, registry: Rc<Registry>) -> Self {
+        let ncmds = registry.len();
+        Shard {
+            id,
+            nshards,
+            dbs: (0..databases).map(|_| Db::default()).collect(),
+            stats: Stats::default(),
+            cmd_stats: vec![CmdStat::default(); ncmds],
+            conf: ShardConf::default(),
+            registry,
+            now_ms: 0,
+            rng: 0x9E37_79B9_7F4A_7C15 ^ id as u64,
+        }
+    }
+
+    /// The LRU clock Redis keeps: seconds, wrapping at 24 bits.
+    pub fn lru_clock(&self) -> u32 {
+        ((self.now_ms / 1000) & 0xFF_FFFF) as u32
+    }
+
+    pub fn random(&mut self) -> u64 {
+        // xorshift64*: enough for RANDOMKEY and sampling, and reproducible per shard.
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    pub fn key_count(&self) -> usize {
+        self.dbs.iter().map(|d| d.table.len()).sum()
+    }
+
+    /// One tick of the active expiry sweep: walks whole segments of each
+    /// database with volatile keys, removing expired entries, and stops once
+    /// `budget` has been spent (checked between segments, each ≤ 7168 entries,
+    /// so a tick overruns its budget by at most one segment's walk).
+    pub fn active_expire(&mut self, budget: std::time::Duration) -> usize {
+        if !self.conf.active_expire {
+            return 0;
+        }
+        let start = Instant::now();
+        let now = self.now_ms;
+        let mut removed = 0;
+        for db in self.dbs.iter_mut() {
+            if db.volatile == 0 {
+                continue;
+            }
+            let segs = db.table.segments();
+            for _ in 0..segs {
+                db.sweep_seg = (db.sweep_seg + 1) % db.table.segments();
+                let gone = db
+                    .table
+                    .sweep_segment(db.sweep_seg, |e| e.expire_at != 0 && e.expire_at <= now);
+                db.volatile -= gone.len();
+                removed += gone.len();
+                if start.elapsed() >= budget {
+                    self.stats.expired_keys += removed as u64;
+                    return removed;
+                }
+            }
+        }
+        self.stats.expired_keys += removed as u64;
+        removed
+    }
+}
+
+/// What a handler sees: the shard, the selected database, and the time.
+pub struct Ctx<'a> {
+    pub shard: &'a mut Shard,
+    pub db: usize,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(shard: &'a mut Shard, db: usize) -> Self {
+        Ctx { shard, db }
+    }
+
+    pub fn now(&self) -> u64 {
+        self.shard.now_ms
+    }
+
+    pub fn db(&mut self) -> &mut Db {
+        &mut self.shard.dbs[self.db]
+    }
+
+    /// Removes `key` if its time has passed; true when it did.
+    fn expire_if_due(&mut self, key: &[u8]) -> bool {
+        let now = self.shard.now_ms;
+        let db = &mut self.shard.dbs[self.db];
+        let due = matches!(db.table.get(key), Some(e) if e.expire_at != 0 && e.expire_at <= now);
+        if due {
+            db.table.remove(key);
+            db.volatile -= 1;
+            self.shard.stats.expired_keys += 1;
+        }
+        due
+    }
+
+    /// Looks a key up for a write or an existence check: no hit/miss counting.
+    pub fn lookup(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.expire_if_due(key);
+        self.shard.dbs[self.db].table.get_mut(key)
+    }
+
+    /// Looks a key up for a read: counts a hit or a miss and touches its LRU clock.
+    pub fn read(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.expire_if_due(key);
+        let lru = self.shard.lru_clock();
+        let found = self.shard.dbs[self.db].table.get_mut(key);
+        match found {
+            Some(e) => {
+                self.shard.stats.keyspace_hits += 1;
+                e.lru = lru;
+                Some(e)
+            }
+            None => {
+                self.shard.stats.keyspace_misses += 1;
+                None
+            }
+        }
+    }
+
+    pub fn exists(&mut self, key: &[u8]) -> bool {
+        self.lookup(key).is_some()
+    }
+
+    /// Sets `key` to `val` with absolute expiry `expire_at` (0 = none),
+    /// replacing whatever was there.
+    pub fn set(&mut self, key: &[u8], val: Value, expire_at: u64) -> &mut Entry {
+        let lru = self.shard.lru_clock();
+        let db = &mut self.shard.dbs[self.db];
+        let mut val = Some(val);
+        let (e, found) = db.table.upsert(key, || Entry {
+            key: key.into(),
+            val: val.take().expect("one insert"),
+            expire_at,
+            lru,
+        });
+        if found {
+            db.volatile -= (e.expire_at != 0) as usize;
+            e.val = val.take().expect("not inserted");
+            e.expire_at = expire_at;
+            e.lru = lru;
+        }
+        db.volatile += (expire_at != 0) as usize;
+        e
+    }
+
+    /// Changes the expiry of an existing key (0 = persist). False if absent.
+    pub fn set_expire(&mut self, key: &[u8], expire_at: u64) -> bool {
+        let db = &mut self.shard.dbs[self.db];
+        match db.table.get_mut(key) {
+            Some(e) => {
+                let old = e.expire_at;
+                e.expire_at = expire_at;
+                db.volatile = db.volatile - (old != 0) as usize + (expire_at != 0) as usize;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Deletes a key (expired keys count as absent). True when it existed.
+    pub fn delete(&mut self, key: &[u8]) -> bool {
+        self.expire_if_due(key);
+        let db = &mut self.shard.dbs[self.db];
+        match db.table.remove(key) {
+            Some(e) => {
+                db.volatile -= (e.expire_at != 0) as usize;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Removes and returns the entry (used by RENAME, MOVE, GETDEL).
+    pub fn take(&mut self, key: &[u8]) -> Option<Entry> {
+        self.expire_if_due(key);
+        let db = &mut self.shard.dbs[self.db];
+        let e = db.table.remove(key)?;
+        db.volatile -= (e.expire_at != 0) as usize;
+        Some(e)
+    }
+
+    /// Inserts an entry taken from elsewhere, into database `db`, replacing any.
+    pub fn put_entry(&mut self, db: usize, entry: Entry) {
+        let saved = self.db;
+        self.db = db;
+        self.delete(&entry.key);
+        self.db = saved;
+        let db = &mut self.shard.dbs[db];
+        db.volatile += (entry.expire_at != 0) as usize;
+        db.table.insert_new(entry);
+    }
+
+    /// Counts `n` changes for Redis's `dirty` figure.
+    pub fn dirty(&mut self, n: u64) {
+        self.shard.stats.dirty += n;
+    }
+}
