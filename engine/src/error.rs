@@ -65,12 +65,4 @@ impl fmt::Display for CmdError {
     }
 }
 
-impl CmdError {
-    /// The error code Redis counts in INFO errorstats: the first word.
-    pub fn code(&self) -> String {
-        let text = self.to_string();
-        text.split(' ').next().unwrap_or("ERR").to_string()
-    }
-}
-
 pub type CmdResult = Result<(), CmdError>;

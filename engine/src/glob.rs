@@ -2,8 +2,7 @@
 //! `*`, `?`, `[abc]`, `[^a-z]`, and `\` to escape.
 
 pub fn glob_match(pattern: &[u8], text: &[u8], nocase: bool) -> bool {
-    // Bounded recursion: Redis caps nesting too; each `*` recurses once.
-    matches(pattern, text, nocase, 0)
+    matches(pattern, text, nocase, &mut false)
 }
 
 fn eq(a: u8, b: u8, nocase: bool) -> bool {
@@ -14,10 +13,11 @@ fn eq(a: u8, b: u8, nocase: bool) -> bool {
     }
 }
 
-fn matches(mut p: &[u8], mut s: &[u8], nocase: bool, depth: usize) -> bool {
-    if depth > 1000 {
-        return false;
-    }
+/// `give_up` makes a pattern with many `*` linear instead of exponential:
+/// once the rest of the pattern after a `*` matches no suffix of the text,
+/// an earlier `*` taking more characters cannot help (it would leave even
+/// shorter suffixes), so every enclosing `*` stops trying too.
+fn matches(mut p: &[u8], mut s: &[u8], nocase: bool, give_up: &mut bool) -> bool {
     while !p.is_empty() {
         match p[0] {
             b'*' => {
@@ -28,10 +28,14 @@ fn matches(mut p: &[u8], mut s: &[u8], nocase: bool, depth: usize) -> bool {
                     return true;
                 }
                 for i in 0..=s.len() {
-                    if matches(&p[1..], &s[i..], nocase, depth + 1) {
+                    if matches(&p[1..], &s[i..], nocase, give_up) {
                         return true;
                     }
+                    if *give_up {
+                        return false;
+                    }
                 }
+                *give_up = true;
                 return false;
             }
             b'?' => {
@@ -129,5 +133,16 @@ mod tests {
         assert!(!glob_match(b"foo*", b"fo", false));
         assert!(glob_match(b"FOO*", b"foobar", true));
         assert!(glob_match(b"key:*", b"key:", false));
+        assert!(glob_match(b"*a*b", b"xaxb", false));
+        assert!(!glob_match(b"*a*b", b"xaxbx", false));
+    }
+
+    #[test]
+    fn many_stars_stay_fast() {
+        let text = vec![b'a'; 100];
+        let pattern = [b"a*".repeat(30), b"b".to_vec()].concat();
+        let start = std::time::Instant::now();
+        assert!(!glob_match(&pattern, &text, false));
+        assert!(start.elapsed() < std::time::Duration::from_secs(1));
     }
 }

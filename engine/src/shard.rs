@@ -10,21 +10,12 @@ use crate::value::Value;
 use std::rc::Rc;
 use std::time::Instant;
 
+#[derive(Default)]
 pub struct Db {
     pub table: Table,
     /// Keys with an expiry (the active sweep runs only while this is non-zero).
     pub volatile: usize,
     sweep_seg: usize,
-}
-
-impl Default for Db {
-    fn default() -> Self {
-        Db {
-            table: Table::new(),
-            volatile: 0,
-            sweep_seg: 0,
-        }
-    }
 }
 
 #[derive(Default, Clone, Debug)]
@@ -69,6 +60,8 @@ pub struct Shard {
     pub dbs: Vec<Db>,
     pub stats: Stats,
     pub cmd_stats: Vec<CmdStat>,
+    /// Error replies by their first word (INFO errorstats).
+    pub err_stats: std::collections::BTreeMap<String, u64>,
     pub conf: ShardConf,
     pub registry: Rc<Registry>,
     /// Unix milliseconds as of the current batch; set by the caller (injected
@@ -86,6 +79,7 @@ impl Shard {
             dbs: (0..databases).map(|_| Db::default()).collect(),
             stats: Stats::default(),
             cmd_stats: vec![CmdStat::default(); ncmds],
+            err_stats: Default::default(),
             conf: ShardConf::default(),
             registry,
             now_ms: 0,
@@ -104,6 +98,17 @@ impl Shard {
         self.rng ^= self.rng << 25;
         self.rng ^= self.rng >> 27;
         self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Counts an error reply in errorstats.
+    pub fn count_error(&mut self, text: &str) {
+        let code = text.split(' ').next().unwrap_or("ERR");
+        match self.err_stats.get_mut(code) {
+            Some(n) => *n += 1,
+            None => {
+                self.err_stats.insert(code.to_string(), 1);
+            }
+        }
     }
 
     pub fn key_count(&self) -> usize {

@@ -36,6 +36,10 @@ pub enum Route {
     Split(Merge),
     /// Runs on every shard, parts merged.
     AllShards(Merge),
+    /// SCAN: runs on the shard its cursor names (the handler serves one shard).
+    Cursor,
+    /// RANDOMKEY: runs on a random shard that has keys (the handler serves one shard).
+    AnyShard,
 }
 
 #[derive(Clone, Copy)]

@@ -1,6 +1,8 @@
 //! Command families. Each file holds one family's handlers, its table (at the
 //! bottom) and its tests.
 
+pub mod bits;
+pub mod expire;
 pub mod keys;
 pub mod server;
 pub mod string;
@@ -14,7 +16,13 @@ use std::time::Instant;
 
 /// The engine's command tables; the network layer adds its own.
 pub fn tables() -> Vec<&'static [CommandSpec]> {
-    vec![string::COMMANDS, keys::COMMANDS, server::COMMANDS]
+    vec![
+        string::COMMANDS,
+        bits::COMMANDS,
+        keys::COMMANDS,
+        expire::COMMANDS,
+        server::COMMANDS,
+    ]
 }
 
 /// Runs command `id` (already resolved and arity-checked) on this shard,
@@ -32,7 +40,9 @@ pub fn execute(shard: &mut Shard, db: usize, id: u16, args: &Args, out: &mut Out
     stat.usec += usec;
     if let Err(e) = result {
         stat.failed_calls += 1;
-        out.error(&e.to_string());
+        let text = e.to_string();
+        shard.count_error(&text);
+        out.error(&text);
     }
 }
 

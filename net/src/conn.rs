@@ -1,0 +1,422 @@
+//! The connection loop: read, parse every complete command, route, reply.
+//!
+//! ```text
+//!   read ──► parse pass ──► local key?  run inline, reply into `out`
+//!                      └──► remote key? append to that shard's batch, mark `out`
+//!            after the pass: one message per destination shard, await them,
+//!            splice their replies in at the marks, one write for the whole batch
+//! ```
+//!
+//! Per-shard order is kept (a shard's batch runs in request order), and
+//! commands on different shards touch different keys, so they commute. A
+//! command that needs the whole server (fan-outs, connection state) first
+//! flushes the batch so it sees every earlier write.
+
+use crate::client::{ClientInfo, ReplyMode};
+use crate::commands::{self, Flow};
+use crate::resp::{self, Frame, Limits};
+use crate::router::{merge, Op, RemoteCmd, Reply};
+use crate::shard::{unix_ms, ShardState};
+use engine::spec::{Exec, Route, FLAG_NOAUTH};
+use engine::{cmd, Args, CmdError, Out, OwnedArgs};
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use glommio::net::TcpStream;
+use std::cell::RefCell;
+use std::os::fd::AsRawFd;
+use std::rc::Rc;
+
+const READ_CHUNK: usize = 16 * 1024;
+
+/// A connection's protocol state.
+pub struct Conn {
+    pub id: u64,
+    pub db: usize,
+    pub resp3: bool,
+    pub authed: bool,
+    pub reply: ReplyMode,
+    pub info: Rc<RefCell<ClientInfo>>,
+}
+
+/// Commands for other shards gathered during one parse pass.
+#[derive(Default)]
+pub struct Batch {
+    per_shard: Vec<Vec<RemoteCmd>>,
+    /// (offset in `out` where the reply goes, shard), in request order.
+    marks: Vec<(usize, usize)>,
+}
+
+impl Batch {
+    pub fn is_empty(&self) -> bool {
+        self.marks.is_empty()
+    }
+}
+
+pub async fn serve(state: Rc<ShardState>, mut stream: TcpStream) {
+    let peer = match stream.peer_addr() {
+        Ok(p) => p,
+        Err(_) => return,
+    };
+    let local = stream.local_addr().unwrap_or(peer);
+    let _ = stream.set_nodelay(true);
+    let fd = stream.as_raw_fd();
+    let info = state.clients.borrow_mut().add(peer, local, fd);
+    let id = info.borrow().id;
+    let requirepass = !state.config.borrow().requirepass.is_empty();
+    let mut conn = Conn {
+        id,
+        db: 0,
+        resp3: false,
+        authed: !requirepass,
+        reply: ReplyMode::On,
+        info,
+    };
+    if protected_refusal(&state, &peer) {
+        let _ = stream.write_all(PROTECTED_MODE_ERROR.as_bytes()).await;
+    } else {
+        run(&state, &mut stream, &mut conn).await;
+    }
+    state.clients.borrow_mut().remove(id);
+    let _ = stream.close().await;
+}
+
+const PROTECTED_MODE_ERROR: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and \
+no password is set for the default user. In this mode connections are only accepted from the loopback interface. \
+If you want to connect from external computers to Redis you may adopt one of the following solutions: \
+1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface \
+by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible \
+from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable \
+the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then \
+restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' \
+option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things \
+in order for the server to start accepting connections from the outside.\r\n";
+
+fn protected_refusal(state: &ShardState, peer: &std::net::SocketAddr) -> bool {
+    let config = state.config.borrow();
+    config.protected_mode && config.requirepass.is_empty() && !peer.ip().is_loopback()
+}
+
+async fn run(state: &Rc<ShardState>, stream: &mut TcpStream, conn: &mut Conn) {
+    let mut rbuf = vec![0u8; READ_CHUNK];
+    let mut filled = 0;
+    let mut spans: Vec<(u32, u32)> = Vec::with_capacity(16);
+    let mut scratch = Vec::new();
+    let mut out = Out::new(false);
+    let mut batch = Batch::default();
+    loop {
+        if filled == rbuf.len() {
+            rbuf.resize(rbuf.len() * 2, 0);
+        }
+        let n = match stream.read(&mut rbuf[filled..]).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        filled += n;
+        if conn.info.borrow().killed {
+            return;
+        }
+        let (limits, qbuf_limit) = {
+            let c = state.config.borrow();
+            (
+                Limits {
+                    max_bulk_len: c.proto_max_bulk_len,
+                    ..Limits::default()
+                },
+                c.client_query_buffer_limit,
+            )
+        };
+        state.engine.borrow_mut().now_ms = unix_ms();
+        let mut pos = 0;
+        let mut flow = Flow::Continue;
+        while flow == Flow::Continue {
+            match resp::parse_command(&rbuf[pos..filled], &limits, &mut spans, &mut scratch) {
+                Ok(None) => break,
+                Ok(Some((used, frame))) => {
+                    let args = match frame {
+                        Frame::Multibulk => Args::new(&rbuf[pos..filled], &spans),
+                        Frame::Inline => Args::new(&scratch, &spans),
+                    };
+                    if !spans.is_empty() {
+                        flow = dispatch(state, conn, &args, &mut out, &mut batch).await;
+                    }
+                    pos += used;
+                }
+                Err(e) => {
+                    flush(state, &mut batch, &mut out).await;
+                    out.error(&e.to_string());
+                    state.engine.borrow_mut().count_error(&e.to_string());
+                    flow = Flow::Close;
+                }
+            }
+        }
+        flush(state, &mut batch, &mut out).await;
+        rbuf.copy_within(pos..filled, 0);
+        filled -= pos;
+        {
+            let mut net = state.net.borrow_mut();
+            net.net_input_bytes += n as u64;
+            net.net_output_bytes += out.buf.len() as u64;
+            net.reads += 1;
+        }
+        conn.info.borrow_mut().qbuf = filled;
+        if !out.buf.is_empty() {
+            if stream.write_all(&out.buf).await.is_err() {
+                return;
+            }
+            state.net.borrow_mut().writes += 1;
+            out.buf.clear();
+            if out.buf.capacity() > 1 << 20 {
+                out.buf.shrink_to(64 * 1024);
+            }
+        }
+        if flow == Flow::Close || filled as u64 > qbuf_limit {
+            return;
+        }
+        if filled == 0 && rbuf.len() > 4 * READ_CHUNK {
+            rbuf.truncate(READ_CHUNK);
+            rbuf.shrink_to_fit();
+        }
+    }
+}
+
+/// Resolves one command and runs it or queues it for its shard.
+async fn dispatch(
+    state: &Rc<ShardState>,
+    conn: &mut Conn,
+    args: &Args<'_>,
+    out: &mut Out,
+    batch: &mut Batch,
+) -> Flow {
+    out.resp3 = conn.resp3;
+    let mark = out.buf.len();
+    let flow = route(state, conn, args, out, batch).await;
+    // CLIENT REPLY OFF/SKIP: drop what this command wrote (remote commands
+    // run synchronously in those modes, so nothing is pending past `mark`).
+    match conn.reply {
+        ReplyMode::On => {}
+        ReplyMode::Off => out.buf.truncate(mark),
+        ReplyMode::SkipNext => conn.reply = ReplyMode::Skip,
+        ReplyMode::Skip => {
+            out.buf.truncate(mark);
+            conn.reply = ReplyMode::On;
+        }
+    }
+    flow
+}
+
+fn reject(state: &ShardState, out: &mut Out, id: Option<u16>, e: CmdError) {
+    let text = e.to_string();
+    let mut eng = state.engine.borrow_mut();
+    eng.count_error(&text);
+    if let Some(id) = id {
+        eng.cmd_stats[id as usize].rejected_calls += 1;
+    }
+    out.error(&text);
+}
+
+async fn route(
+    state: &Rc<ShardState>,
+    conn: &mut Conn,
+    args: &Args<'_>,
+    out: &mut Out,
+    batch: &mut Batch,
+) -> Flow {
+    let Some(id) = state.registry.lookup(args.get(0)) else {
+        reject(state, out, None, cmd::unknown_command(args));
+        return Flow::Continue;
+    };
+    let spec = state.registry.spec(id);
+    if !spec.arity_ok(args.len()) {
+        reject(state, out, Some(id), cmd::arity_error(args.get(0)));
+        return Flow::Continue;
+    }
+    if !conn.authed && state.registry.flags(id) & FLAG_NOAUTH == 0 {
+        reject(state, out, Some(id), CmdError::NoAuth);
+        return Flow::Continue;
+    }
+    conn.info.borrow_mut().last_cmd = spec.name;
+    let sync = conn.reply != ReplyMode::On;
+    match (spec.route, spec.exec) {
+        (Route::Conn, Exec::Conn(op)) => {
+            flush(state, batch, out).await;
+            commands::run(state, conn, op, id, args, out).await
+        }
+        (Route::Cursor, _) if state.nshards > 1 => {
+            flush(state, batch, out).await;
+            commands::run(state, conn, commands::SCAN, id, args, out).await
+        }
+        (Route::AnyShard, _) if state.nshards > 1 => {
+            flush(state, batch, out).await;
+            commands::run(state, conn, commands::RANDOMKEY, id, args, out).await
+        }
+        (Route::Local | Route::Cursor | Route::AnyShard, _) => {
+            run_local(state, conn.db, id, args, out);
+            Flow::Continue
+        }
+        (Route::Keyed, _) => {
+            let mut owner = None;
+            for pos in spec.key_positions(args.len()) {
+                let o = state.owner(args.get(pos));
+                if owner.is_some_and(|prev| prev != o) {
+                    reject(state, out, Some(id), CmdError::CrossSlot);
+                    return Flow::Continue;
+                }
+                owner = Some(o);
+            }
+            match owner {
+                None => run_local(state, conn.db, id, args, out),
+                Some(o) if o == state.id => run_local(state, conn.db, id, args, out),
+                Some(o) if sync => {
+                    let cmd = remote(conn, id, OwnedArgs::from_args(args));
+                    if let Reply::Exec { out: bytes, .. } = state.call(o, Op::Exec(vec![cmd])).await
+                    {
+                        out.raw(&bytes);
+                    }
+                }
+                Some(o) => {
+                    if batch.per_shard.is_empty() {
+                        batch.per_shard.resize_with(state.nshards, Vec::new);
+                    }
+                    batch.per_shard[o].push(remote(conn, id, OwnedArgs::from_args(args)));
+                    batch.marks.push((out.buf.len(), o));
+                }
+            }
+            Flow::Continue
+        }
+        (Route::Split(how), _) => {
+            split(state, conn, id, how, args, out, batch).await;
+            Flow::Continue
+        }
+        (Route::AllShards(how), _) => {
+            flush(state, batch, out).await;
+            let owned = OwnedArgs::from_args(args);
+            let replies = state
+                .call_all(|| Op::Exec(vec![remote(conn, id, owned.clone())]))
+                .await;
+            let parts: Vec<&[u8]> = replies.iter().map(exec_bytes).collect();
+            merge(how, &parts, &[], out);
+            Flow::Continue
+        }
+        (Route::Conn, Exec::Shard(_)) => {
+            unreachable!("{}: Conn route needs a Conn exec", spec.name)
+        }
+    }
+}
+
+fn remote(conn: &Conn, id: u16, args: OwnedArgs) -> RemoteCmd {
+    RemoteCmd {
+        id,
+        db: conn.db as u8,
+        resp3: conn.resp3,
+        args,
+    }
+}
+
+fn exec_bytes(r: &Reply) -> &[u8] {
+    match r {
+        Reply::Exec { out, .. } => out,
+        _ => b"-ERR shard unavailable\r\n",
+    }
+}
+
+pub fn run_local(state: &ShardState, db: usize, id: u16, args: &Args, out: &mut Out) {
+    cmd::execute(&mut state.engine.borrow_mut(), db, id, args, out);
+}
+
+/// A multi-key command whose keys may span shards: each shard gets the
+/// command with its own keys (and their values, for MSET), parts merged back.
+async fn split(
+    state: &Rc<ShardState>,
+    conn: &Conn,
+    id: u16,
+    how: engine::spec::Merge,
+    args: &Args<'_>,
+    out: &mut Out,
+    batch: &mut Batch,
+) {
+    let spec = state.registry.spec(id);
+    let step = spec.keys.2.max(1) as usize;
+    let positions: Vec<usize> = spec.key_positions(args.len()).collect();
+    let home = state.id;
+    if positions.iter().all(|&p| state.owner(args.get(p)) == home) {
+        run_local(state, conn.db, id, args, out);
+        return;
+    }
+    flush(state, batch, out).await;
+    let mut parts: Vec<Option<(OwnedArgs, Vec<usize>)>> =
+        (0..state.nshards).map(|_| None).collect();
+    for (n, &p) in positions.iter().enumerate() {
+        let o = state.owner(args.get(p));
+        let (sub, keys) = parts[o].get_or_insert_with(|| {
+            let mut sub = OwnedArgs::default();
+            for i in 0..spec.keys.0 as usize {
+                sub.push(args.get(i));
+            }
+            (sub, Vec::new())
+        });
+        for i in p..(p + step).min(args.len()) {
+            sub.push(args.get(i));
+        }
+        keys.push(n);
+    }
+    let mut pending = Vec::new();
+    let mut key_groups = Vec::new();
+    for (shard, part) in parts.into_iter().enumerate() {
+        if let Some((sub, keys)) = part {
+            pending.push(
+                state
+                    .send(shard, Op::Exec(vec![remote(conn, id, sub)]))
+                    .await,
+            );
+            key_groups.push(keys);
+        }
+    }
+    let mut replies = Vec::with_capacity(pending.len());
+    for p in pending {
+        replies.push(p.wait().await);
+    }
+    let bytes: Vec<&[u8]> = replies.iter().map(exec_bytes).collect();
+    merge(how, &bytes, &key_groups, out);
+}
+
+/// Sends the gathered batches, one message per shard, and splices the
+/// replies in at their marks.
+pub async fn flush(state: &Rc<ShardState>, batch: &mut Batch, out: &mut Out) {
+    if batch.is_empty() {
+        return;
+    }
+    let mut pending = Vec::new();
+    for (shard, cmds) in batch.per_shard.iter_mut().enumerate() {
+        if !cmds.is_empty() {
+            let cmds = std::mem::take(cmds);
+            pending.push((shard, state.send(shard, Op::Exec(cmds)).await));
+        }
+    }
+    let mut replies: Vec<Option<(Vec<u8>, Vec<u32>, usize)>> =
+        (0..state.nshards).map(|_| None).collect();
+    for (shard, p) in pending {
+        if let Reply::Exec { out, ends } = p.wait().await {
+            replies[shard] = Some((out, ends, 0));
+        }
+    }
+    let local = std::mem::take(&mut out.buf);
+    let mut prev = 0;
+    for &(at, shard) in &batch.marks {
+        out.buf.extend_from_slice(&local[prev..at]);
+        prev = at;
+        match replies[shard].as_mut() {
+            Some((bytes, ends, next)) => {
+                let start = if *next == 0 {
+                    0
+                } else {
+                    ends[*next - 1] as usize
+                };
+                out.buf
+                    .extend_from_slice(&bytes[start..ends[*next] as usize]);
+                *next += 1;
+            }
+            None => out.error("ERR shard unavailable"),
+        }
+    }
+    out.buf.extend_from_slice(&local[prev..]);
+    batch.marks.clear();
+}

@@ -1,0 +1,365 @@
+//! INFO: Redis's sections and field names (exporters and dashboards parse
+//! them), figures summed over every shard.
+
+use crate::client::Clients;
+use engine::shard::{CmdStat, Stats};
+use engine::{Registry, Shard};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+#[derive(Default, Clone, Debug)]
+pub struct NetStats {
+    pub net_input_bytes: u64,
+    pub net_output_bytes: u64,
+    pub reads: u64,
+    pub writes: u64,
+    pub rejected_calls: u64,
+}
+
+impl NetStats {
+    pub fn reset(&mut self) {
+        *self = NetStats::default();
+    }
+}
+
+/// One shard's figures, as sent to the shard that answers INFO.
+#[derive(Default, Clone, Debug)]
+pub struct ShardStats {
+    pub keys: Vec<(usize, usize)>,
+    pub stats: Stats,
+    pub cmd: Vec<CmdStat>,
+    pub errors: BTreeMap<String, u64>,
+    pub clients: usize,
+    pub connections_received: u64,
+    pub rejected_connections: u64,
+    pub net: NetStats,
+}
+
+impl ShardStats {
+    pub fn collect(eng: &Shard, clients: &Clients, net: &NetStats) -> Self {
+        ShardStats {
+            keys: eng
+                .dbs
+                .iter()
+                .map(|d| (d.table.len(), d.volatile))
+                .collect(),
+            stats: eng.stats.clone(),
+            cmd: eng.cmd_stats.clone(),
+            errors: eng.err_stats.clone(),
+            clients: clients.len(),
+            connections_received: clients.total_received,
+            rejected_connections: clients.rejected,
+            net: net.clone(),
+        }
+    }
+
+    pub fn add(&mut self, o: &ShardStats) {
+        if self.keys.len() < o.keys.len() {
+            self.keys.resize(o.keys.len(), (0, 0));
+        }
+        for (a, b) in self.keys.iter_mut().zip(&o.keys) {
+            a.0 += b.0;
+            a.1 += b.1;
+        }
+        let s = &mut self.stats;
+        s.keyspace_hits += o.stats.keyspace_hits;
+        s.keyspace_misses += o.stats.keyspace_misses;
+        s.expired_keys += o.stats.expired_keys;
+        s.evicted_keys += o.stats.evicted_keys;
+        s.dirty += o.stats.dirty;
+        if self.cmd.len() < o.cmd.len() {
+            self.cmd.resize(o.cmd.len(), CmdStat::default());
+        }
+        for (a, b) in self.cmd.iter_mut().zip(&o.cmd) {
+            a.calls += b.calls;
+            a.usec += b.usec;
+            a.rejected_calls += b.rejected_calls;
+            a.failed_calls += b.failed_calls;
+        }
+        for (k, v) in &o.errors {
+            *self.errors.entry(k.clone()).or_default() += v;
+        }
+        self.clients += o.clients;
+        self.connections_received += o.connections_received;
+        self.rejected_connections += o.rejected_connections;
+        self.net.net_input_bytes += o.net.net_input_bytes;
+        self.net.net_output_bytes += o.net.net_output_bytes;
+        self.net.reads += o.net.reads;
+        self.net.writes += o.net.writes;
+    }
+}
+
+/// What the INFO text needs beyond the shards' counters.
+pub struct ServerFacts<'a> {
+    pub port: u16,
+    pub hz: u32,
+    pub maxclients: usize,
+    pub maxmemory: u64,
+    pub maxmemory_policy: &'a str,
+    pub config_file: &'a str,
+    pub uptime_secs: u64,
+    pub nshards: usize,
+}
+
+const DEFAULT: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "errorstats",
+    "keyspace",
+];
+const ALL_EXTRA: &[&str] = &["commandstats"];
+
+/// Which sections `INFO args...` asks for, in Redis's order.
+pub fn sections(args: &[Vec<u8>]) -> Vec<&'static str> {
+    let order = [
+        "server",
+        "clients",
+        "memory",
+        "persistence",
+        "stats",
+        "replication",
+        "cpu",
+        "commandstats",
+        "errorstats",
+        "keyspace",
+    ];
+    let mut want: Vec<&str> = Vec::new();
+    if args.is_empty() {
+        want.extend(DEFAULT);
+    }
+    for a in args {
+        let a = String::from_utf8_lossy(a).to_lowercase();
+        match a.as_str() {
+            "default" => want.extend(DEFAULT),
+            "all" | "everything" => {
+                want.extend(DEFAULT);
+                want.extend(ALL_EXTRA);
+            }
+            other => {
+                if let Some(s) = order.iter().find(|s| **s == other) {
+                    want.push(s);
+                }
+            }
+        }
+    }
+    order.into_iter().filter(|s| want.contains(s)).collect()
+}
+
+fn human(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b < 1024.0 {
+        format!("{bytes}B")
+    } else if b < 1024.0 * 1024.0 {
+        format!("{:.2}K", b / 1024.0)
+    } else if b < 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.2}M", b / 1024.0 / 1024.0)
+    } else {
+        format!("{:.2}G", b / 1024.0 / 1024.0 / 1024.0)
+    }
+}
+
+fn rusage() -> (f64, f64) {
+    // SAFETY: getrusage fills the struct we pass.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    (t(ru.ru_stime), t(ru.ru_utime))
+}
+
+fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+/// jemalloc's figures: (allocated, active, resident).
+pub fn allocator_bytes() -> (u64, u64, u64) {
+    let _ = tikv_jemalloc_ctl::epoch::advance();
+    let get = |r: tikv_jemalloc_ctl::Result<usize>| r.unwrap_or(0) as u64;
+    (
+        get(tikv_jemalloc_ctl::stats::allocated::read()),
+        get(tikv_jemalloc_ctl::stats::active::read()),
+        get(tikv_jemalloc_ctl::stats::resident::read()),
+    )
+}
+
+pub fn render(sections: &[&str], t: &ShardStats, f: &ServerFacts, registry: &Registry) -> String {
+    let mut o = String::new();
+    for (i, s) in sections.iter().enumerate() {
+        if i > 0 {
+            o.push_str("\r\n");
+        }
+        match *s {
+            "server" => {
+                let uname = uname();
+                let _ = write!(
+                    o,
+                    "# Server\r\nredis_version:7.0.15\r\nringcache_version:{}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\n\
+                     redis_build_id:0\r\nredis_mode:standalone\r\nos:{}\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\n\
+                     multiplexing_api:io_uring\r\natomicvar_api:none\r\ngcc_version:0.0.0\r\nprocess_id:{}\r\nprocess_supervised:no\r\n\
+                     run_id:{:040x}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\n\
+                     hz:{}\r\nconfigured_hz:{}\r\nlru_clock:{}\r\nexecutable:{}\r\nconfig_file:{}\r\nio_threads_active:0\r\nshards:{}\r\n",
+                    env!("CARGO_PKG_VERSION"),
+                    uname,
+                    std::process::id(),
+                    std::process::id() as u128 * 0x9E37_79B9_7F4A_7C15,
+                    f.port,
+                    crate::shard::unix_ms() * 1000,
+                    f.uptime_secs,
+                    f.uptime_secs / 86400,
+                    f.hz,
+                    f.hz,
+                    (crate::shard::unix_ms() / 1000) & 0xFF_FFFF,
+                    std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+                    f.config_file,
+                    f.nshards
+                );
+            }
+            "clients" => {
+                let _ = write!(
+                    o,
+                    "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\n\
+                     client_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:0\r\n\
+                     tracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+                    t.clients, f.maxclients
+                );
+            }
+            "memory" => {
+                let (allocated, active, resident) = allocator_bytes();
+                let rss = rss_bytes();
+                let frag = if allocated > 0 {
+                    rss as f64 / allocated as f64
+                } else {
+                    0.0
+                };
+                let _ = write!(
+                    o,
+                    "# Memory\r\nused_memory:{allocated}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\n\
+                     used_memory_rss_human:{}\r\nused_memory_peak:{allocated}\r\nused_memory_peak_human:{}\r\n\
+                     used_memory_dataset:{allocated}\r\nallocator_allocated:{allocated}\r\nallocator_active:{active}\r\n\
+                     allocator_resident:{resident}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\n\
+                     mem_fragmentation_ratio:{frag:.2}\r\nmem_allocator:jemalloc\r\nlazyfree_pending_objects:0\r\n",
+                    human(allocated),
+                    human(rss),
+                    human(allocated),
+                    f.maxmemory,
+                    human(f.maxmemory),
+                    f.maxmemory_policy
+                );
+            }
+            "persistence" => {
+                o.push_str(
+                    "# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:0\r\n\
+                     rdb_bgsave_in_progress:0\r\nrdb_last_bgsave_status:ok\r\naof_enabled:0\r\n\
+                     aof_rewrite_in_progress:0\r\naof_last_write_status:ok\r\n",
+                );
+            }
+            "stats" => {
+                let commands: u64 = t.cmd.iter().map(|c| c.calls).sum();
+                let errors: u64 = t.errors.values().sum();
+                let _ = write!(
+                    o,
+                    "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\n\
+                     total_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\n\
+                     expired_keys:{}\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nevicted_keys:{}\r\n\
+                     keyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\n\
+                     latest_fork_usec:0\r\ntotal_forks:0\r\ntotal_error_replies:{}\r\ntotal_reads_processed:{}\r\n\
+                     total_writes_processed:{}\r\n",
+                    t.connections_received,
+                    commands,
+                    t.net.net_input_bytes,
+                    t.net.net_output_bytes,
+                    t.rejected_connections,
+                    t.stats.expired_keys,
+                    t.stats.evicted_keys,
+                    t.stats.keyspace_hits,
+                    t.stats.keyspace_misses,
+                    errors,
+                    t.net.reads,
+                    t.net.writes
+                );
+            }
+            "replication" => {
+                o.push_str(
+                    "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\n\
+                     master_replid:0000000000000000000000000000000000000000\r\nmaster_repl_offset:0\r\n\
+                     repl_backlog_active:0\r\n",
+                );
+            }
+            "cpu" => {
+                let (sys, user) = rusage();
+                let _ = write!(
+                    o,
+                    "# CPU\r\nused_cpu_sys:{sys:.6}\r\nused_cpu_user:{user:.6}\r\nused_cpu_sys_children:0.000000\r\n\
+                     used_cpu_user_children:0.000000\r\n"
+                );
+            }
+            "commandstats" => {
+                o.push_str("# Commandstats\r\n");
+                for (id, c) in t.cmd.iter().enumerate() {
+                    if c.calls == 0 && c.rejected_calls == 0 && c.failed_calls == 0 {
+                        continue;
+                    }
+                    let name = registry.spec(id as u16).name;
+                    let per = if c.calls > 0 {
+                        c.usec as f64 / c.calls as f64
+                    } else {
+                        0.0
+                    };
+                    let _ = write!(
+                        o,
+                        "cmdstat_{name}:calls={},usec={},usec_per_call={per:.2},rejected_calls={},failed_calls={}\r\n",
+                        c.calls, c.usec, c.rejected_calls, c.failed_calls
+                    );
+                }
+            }
+            "errorstats" => {
+                o.push_str("# Errorstats\r\n");
+                for (code, n) in &t.errors {
+                    let _ = write!(o, "errorstat_{code}:count={n}\r\n");
+                }
+            }
+            "keyspace" => {
+                o.push_str("# Keyspace\r\n");
+                for (db, (keys, expires)) in t.keys.iter().enumerate() {
+                    if *keys > 0 {
+                        let _ = write!(o, "db{db}:keys={keys},expires={expires},avg_ttl=0\r\n");
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    o
+}
+
+fn uname() -> String {
+    // SAFETY: uname fills the struct we pass.
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    if unsafe { libc::uname(&mut u) } != 0 {
+        return "Linux".into();
+    }
+    let field = |f: &[libc::c_char]| {
+        let bytes: Vec<u8> = f
+            .iter()
+            .take_while(|&&c| c != 0)
+            .map(|&c| c as u8)
+            .collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    format!(
+        "{} {} {}",
+        field(&u.sysname),
+        field(&u.release),
+        field(&u.machine)
+    )
+}

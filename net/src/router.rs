@@ -1,0 +1,164 @@
+//! Cross-shard messages and the merging of replies that come back.
+//!
+//! A connection's home shard sends one `Request` per destination shard per
+//! read (a batch of commands), or one per shard for a fan-out; the owner runs
+//! it and answers with a `Response`. Messages are typed data; arguments are
+//! copied once, when they hop.
+//!
+//! Two meshes carry them (requests one way, responses the other) so that a
+//! shard blocked sending a response can never wait on a peer that is itself
+//! blocked sending one back: each direction drains on its own.
+
+use engine::spec::Merge;
+use engine::{Out, OwnedArgs};
+
+/// One command for another shard, as the home shard resolved it.
+pub struct RemoteCmd {
+    pub id: u16,
+    pub db: u8,
+    pub resp3: bool,
+    pub args: OwnedArgs,
+}
+
+pub enum Op {
+    /// Run these commands in order; reply with their encoded replies.
+    Exec(Vec<RemoteCmd>),
+    /// This shard's counters for INFO.
+    Stats,
+    /// This shard's CLIENT LIST lines matching the filter.
+    ClientList(crate::client::ListFilter),
+    /// Close this shard's clients matching the filter; reply with how many.
+    ClientKill(crate::client::KillFilter),
+    /// One SCAN step over this shard's part of database `db`.
+    Scan {
+        db: u8,
+        pos: u64,
+        count: usize,
+        pattern: Option<Vec<u8>>,
+        type_filter: Option<Vec<u8>>,
+    },
+    /// A random key of database `db`, if it has any.
+    RandomKey { db: u8 },
+    /// Apply changed settings (CONFIG SET, DEBUG SET-ACTIVE-EXPIRE).
+    Configure(crate::shard::Setting),
+    /// CONFIG RESETSTAT.
+    ResetStats,
+}
+
+pub struct Request {
+    pub id: u64,
+    pub op: Op,
+}
+
+pub enum Reply {
+    /// Encoded replies back to back; `ends[i]` is where reply i ends.
+    Exec {
+        out: Vec<u8>,
+        ends: Vec<u32>,
+    },
+    Stats(Box<crate::info::ShardStats>),
+    Text(String),
+    Count(i64),
+    Scan {
+        keys: Vec<Vec<u8>>,
+        next: u64,
+    },
+    Key(Option<Vec<u8>>),
+    Done,
+}
+
+pub struct Response {
+    pub id: u64,
+    pub reply: Reply,
+}
+
+/// Merges the per-shard parts of one command's reply into `out`.
+/// A part that is an error wins (the first one, in shard order).
+pub fn merge(merge: Merge, parts: &[&[u8]], keys_per_part: &[Vec<usize>], out: &mut Out) {
+    if let Some(err) = parts.iter().find(|p| p.first() == Some(&b'-')) {
+        out.raw(err);
+        return;
+    }
+    match merge {
+        Merge::AllOk => out.ok(),
+        Merge::SumInt => out.int(parts.iter().map(|p| read_int(p)).sum()),
+        Merge::Concat => {
+            let elems: Vec<&[u8]> = parts.iter().flat_map(|p| array_elements(p)).collect();
+            out.array(elems.len());
+            elems.iter().for_each(|e| out.raw(e));
+        }
+        Merge::ByKey => {
+            let total: usize = keys_per_part.iter().map(|k| k.len()).sum();
+            let mut slots: Vec<&[u8]> = vec![&[]; total];
+            for (part, positions) in parts.iter().zip(keys_per_part) {
+                for (elem, &pos) in array_elements(part).into_iter().zip(positions) {
+                    slots[pos] = elem;
+                }
+            }
+            out.array(total);
+            slots.iter().for_each(|e| out.raw(e));
+        }
+    }
+}
+
+fn header(b: &[u8]) -> (i64, usize) {
+    let end = b.windows(2).position(|w| w == b"\r\n").unwrap_or(b.len());
+    let n = std::str::from_utf8(&b[1..end])
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (n, end + 2)
+}
+
+fn read_int(b: &[u8]) -> i64 {
+    header(b).0
+}
+
+/// The length of the encoded reply at the front of `b` (any RESP2/3 type).
+fn element_len(b: &[u8]) -> usize {
+    let (n, hdr) = header(b);
+    match b[0] {
+        b'$' | b'=' | b'!' if n >= 0 => hdr + n as usize + 2,
+        b'*' | b'~' | b'%' | b'>' if n > 0 => {
+            let count = if b[0] == b'%' { 2 * n } else { n };
+            let mut used = hdr;
+            for _ in 0..count {
+                used += element_len(&b[used..]);
+            }
+            used
+        }
+        _ => hdr,
+    }
+}
+
+/// The encoded elements of an array reply.
+fn array_elements(b: &[u8]) -> Vec<&[u8]> {
+    let (n, mut used) = header(b);
+    let mut elems = Vec::with_capacity(n.max(0) as usize);
+    for _ in 0..n.max(0) {
+        let len = element_len(&b[used..]);
+        elems.push(&b[used..used + len]);
+        used += len;
+    }
+    elems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merges_in_key_order_and_sums() {
+        let mut out = Out::new(false);
+        let a: &[u8] = b"*2\r\n$1\r\na\r\n$-1\r\n";
+        let b: &[u8] = b"*1\r\n$2\r\nbb\r\n";
+        merge(Merge::ByKey, &[a, b], &[vec![0, 2], vec![1]], &mut out);
+        assert_eq!(out.buf, b"*3\r\n$1\r\na\r\n$2\r\nbb\r\n$-1\r\n");
+        let mut out = Out::new(false);
+        merge(Merge::SumInt, &[b":2\r\n", b":3\r\n"], &[], &mut out);
+        assert_eq!(out.buf, b":5\r\n");
+        let mut out = Out::new(false);
+        merge(Merge::AllOk, &[b"+OK\r\n", b"-ERR x\r\n"], &[], &mut out);
+        assert_eq!(out.buf, b"-ERR x\r\n");
+    }
+}

@@ -1,0 +1,212 @@
+//! Start-up: read the settings, check the host, start one pinned executor
+//! per shard, bind every shard to the port with SO_REUSEPORT (the kernel
+//! spreads accepted connections over them), and wire the shards together.
+
+use crate::config::Config;
+use crate::router::{Request, Response};
+use crate::shard::ShardState;
+use glommio::channels::channel_mesh::{Full, MeshBuilder};
+use glommio::net::TcpListener;
+use glommio::{LocalExecutorBuilder, Placement};
+use std::rc::Rc;
+use std::sync::mpsc;
+
+/// Memory each shard's rings register for I/O (pinned, so it counts against
+/// RLIMIT_MEMLOCK). Sockets read into ordinary buffers; this is for files.
+const IO_MEMORY: usize = 1 << 20;
+/// Depth of the cross-shard channels: enough for a batch from every connection.
+const MESH_DEPTH: usize = 1024;
+
+pub struct Plan {
+    pub config: Config,
+    pub cpus: Vec<usize>,
+    pub shards: usize,
+}
+
+/// Works out shards and CPUs from the settings and checks the host can run them.
+pub fn plan(config: Config) -> Result<Plan, String> {
+    let cpus = if config.cpus.is_empty() {
+        tuning::allowed_cpus()
+    } else {
+        config.cpus.clone()
+    };
+    if cpus.is_empty() {
+        return Err("no CPU to run on: check --cpus and the process's CPU affinity".into());
+    }
+    let shards = if config.shards > 0 {
+        config.shards
+    } else {
+        cpus.len()
+    };
+    if shards > 256 {
+        return Err(format!("--shards {shards}: at most 256 shards"));
+    }
+    tuning::probe_io_uring().map_err(|e| e.to_string())?;
+    let needs = tuning::Needs {
+        shards,
+        maxclients: config.maxclients as usize,
+        memlock_per_shard: tuning::glommio_memlock_per_shard(IO_MEMORY),
+    };
+    tuning::ensure_limits(&needs).map_err(|e| e.to_string())?;
+    Ok(Plan {
+        config,
+        cpus,
+        shards,
+    })
+}
+
+/// Runs the server until SHUTDOWN or a signal. Prints the readiness line
+/// tests wait for once every shard listens.
+pub fn run(plan: Plan) -> Result<(), String> {
+    let Plan {
+        mut config,
+        cpus,
+        shards,
+    } = plan;
+    if config.port == 0 {
+        // Port 0 would give every shard its own port; pick one for all of them.
+        let ip = config
+            .listen_addrs()
+            .first()
+            .map(|b| b.ip)
+            .unwrap_or(std::net::Ipv4Addr::LOCALHOST.into());
+        let probe = std::net::TcpListener::bind((ip, 0))
+            .map_err(|e| format!("could not pick a free port: {e}"))?;
+        config.port = probe.local_addr().map_err(|e| e.to_string())?.port();
+    }
+    let meshes = (shards > 1).then(|| {
+        (
+            MeshBuilder::<Request, Full>::full(shards, MESH_DEPTH),
+            MeshBuilder::<Response, Full>::full(shards, MESH_DEPTH),
+        )
+    });
+    let (ready_tx, ready_rx) = mpsc::channel::<Result<usize, String>>();
+    let mut handles = Vec::new();
+    for shard in 0..shards {
+        let cpu = cpus[shard % cpus.len()];
+        let config = config.clone();
+        let meshes = meshes.clone();
+        let ready = ready_tx.clone();
+        let handle = LocalExecutorBuilder::new(Placement::Fixed(cpu))
+            .name(&format!("shard-{shard}"))
+            .io_memory(IO_MEMORY)
+            .spawn(move || async move {
+                if let Err(e) = shard_main(shard, shards, config, meshes, &ready).await {
+                    let _ = ready.send(Err(e));
+                }
+            })
+            .map_err(|e| format!("could not start shard {shard} on CPU {cpu}: {e}"))?;
+        handles.push(handle);
+    }
+    drop(ready_tx);
+    for _ in 0..shards {
+        match ready_rx.recv() {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Err("a shard stopped during start-up".into()),
+        }
+    }
+    println!(
+        "ringcache {} ready to accept connections: port={} shards={} cpus={:?}",
+        env!("CARGO_PKG_VERSION"),
+        config.port,
+        shards,
+        &cpus[..shards.min(cpus.len())]
+    );
+    for h in handles {
+        let _ = h.join();
+    }
+    Ok(())
+}
+
+async fn shard_main(
+    id: usize,
+    nshards: usize,
+    config: Config,
+    meshes: Option<(MeshBuilder<Request, Full>, MeshBuilder<Response, Full>)>,
+    ready: &mpsc::Sender<Result<usize, String>>,
+) -> Result<(), String> {
+    let mut tables = engine::cmd::tables();
+    tables.push(crate::commands::COMMANDS);
+    let registry = Rc::new(engine::Registry::new(&tables));
+    let mut receivers = None;
+    let links = match meshes {
+        Some((req, resp)) => {
+            let (req_tx, req_rx) = req
+                .join()
+                .await
+                .map_err(|_| "could not join the shard mesh".to_string())?;
+            let (resp_tx, resp_rx) = resp
+                .join()
+                .await
+                .map_err(|_| "could not join the shard mesh".to_string())?;
+            receivers = Some((Rc::new(req_rx), Rc::new(resp_rx)));
+            Some((req_tx, resp_tx))
+        }
+        None => None,
+    };
+    let mut listeners = Vec::new();
+    for addr in config.listen_addrs() {
+        match TcpListener::bind((addr.ip, config.port)) {
+            Ok(l) => listeners.push(l),
+            // `-::*`: an optional address the host may not have (no IPv6).
+            Err(_) if addr.optional => {}
+            Err(e) => {
+                return Err(format!(
+                    "Could not create server TCP listening socket {addr}:{}: {e}",
+                    config.port
+                ))
+            }
+        }
+    }
+    let state = Rc::new(ShardState::new(id, nshards, config, registry, links));
+    if let Some((req_rx, resp_rx)) = receivers {
+        for peer in (0..nshards).filter(|&p| p != id) {
+            glommio::spawn_local(state.clone().serve_peer_requests(req_rx.clone(), peer)).detach();
+            glommio::spawn_local(state.clone().serve_peer_responses(resp_rx.clone(), peer))
+                .detach();
+        }
+    }
+    glommio::spawn_local(state.clone().expire_loop()).detach();
+    let per_shard_max = state
+        .config
+        .borrow()
+        .maxclients
+        .div_ceil(nshards.max(1) as u64) as usize;
+    let mut accepts = Vec::new();
+    for listener in listeners {
+        let state = state.clone();
+        accepts.push(glommio::spawn_local(async move {
+            loop {
+                match listener.accept().await {
+                    Ok(stream) => {
+                        if state.clients.borrow().len() >= per_shard_max {
+                            state.clients.borrow_mut().rejected += 1;
+                            glommio::spawn_local(refuse(stream)).detach();
+                            continue;
+                        }
+                        glommio::spawn_local(crate::conn::serve(state.clone(), stream)).detach();
+                    }
+                    Err(e) => {
+                        // EMFILE and friends: back off briefly instead of spinning.
+                        eprintln!("ringcache: accept failed on shard {}: {e}", state.id);
+                        glommio::timer::sleep(std::time::Duration::from_millis(10)).await;
+                    }
+                }
+            }
+        }));
+    }
+    let _ = ready.send(Ok(id));
+    for a in accepts {
+        a.await;
+    }
+    Ok(())
+}
+
+async fn refuse(mut stream: glommio::net::TcpStream) {
+    use futures_lite::AsyncWriteExt;
+    let _ = stream
+        .write_all(b"-ERR max number of clients reached\r\n")
+        .await;
+    let _ = stream.close().await;
+}

@@ -1,0 +1,252 @@
+//! A shard's runtime state in the network layer: the engine shard it owns,
+//! its clients, its copy of the settings, and its links to the other shards.
+//!
+//! Everything here is owned by one executor thread. `RefCell`s are borrowed
+//! only for the length of a synchronous step (never across an `.await`), so a
+//! borrow can never be held while another task on this shard runs.
+
+use crate::client::Clients;
+use crate::config::Config;
+use crate::info::{NetStats, ShardStats};
+use crate::router::{Op, Reply, Request, Response};
+use engine::{Out, Registry, Shard};
+use glommio::channels::channel_mesh::{Receivers, Senders};
+use glommio::channels::local_channel::{self, LocalSender};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+pub enum Pending {
+    Ready(Reply),
+    Waiting(local_channel::LocalReceiver<Reply>),
+}
+
+impl Pending {
+    pub async fn wait(self) -> Reply {
+        match self {
+            Pending::Ready(r) => r,
+            Pending::Waiting(rx) => rx.recv().await.unwrap_or(Reply::Done),
+        }
+    }
+}
+
+/// A setting every shard must apply.
+#[derive(Clone, Debug)]
+pub enum Setting {
+    ActiveExpire(bool),
+    /// CONFIG SET pairs, already validated on the shard that received them.
+    Config(Vec<(Vec<u8>, Vec<u8>)>),
+}
+
+pub struct ShardState {
+    pub id: usize,
+    pub nshards: usize,
+    pub engine: RefCell<Shard>,
+    pub clients: RefCell<Clients>,
+    pub config: RefCell<Config>,
+    pub registry: Rc<Registry>,
+    /// Owner shard of each of the 16384 slots (a flat array, as the design says).
+    owners: Box<[u8]>,
+    pub net: RefCell<NetStats>,
+    pub started: Instant,
+    req_tx: Option<Senders<Request>>,
+    resp_tx: Option<Senders<Response>>,
+    waiting: RefCell<HashMap<u64, LocalSender<Reply>>>,
+    next_request: Cell<u64>,
+}
+
+pub fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl ShardState {
+    pub fn new(
+        id: usize,
+        nshards: usize,
+        config: Config,
+        registry: Rc<Registry>,
+        links: Option<(Senders<Request>, Senders<Response>)>,
+    ) -> Self {
+        let mut engine = Shard::new(id, nshards, config.databases, registry.clone());
+        apply_engine_conf(&mut engine, &config);
+        engine.now_ms = unix_ms();
+        let owners = (0..engine::slot::SLOTS as u16)
+            .map(|s| engine::slot::slot_owner(s, nshards) as u8)
+            .collect();
+        let (req_tx, resp_tx) = match links {
+            Some((a, b)) => (Some(a), Some(b)),
+            None => (None, None),
+        };
+        ShardState {
+            id,
+            nshards,
+            engine: RefCell::new(engine),
+            clients: RefCell::new(Clients::new(id, nshards)),
+            config: RefCell::new(config),
+            registry,
+            owners,
+            net: RefCell::new(NetStats::default()),
+            started: Instant::now(),
+            req_tx,
+            resp_tx,
+            waiting: RefCell::new(HashMap::new()),
+            next_request: Cell::new(0),
+        }
+    }
+
+    pub fn owner(&self, key: &[u8]) -> usize {
+        self.owners[engine::slot::key_slot(key) as usize] as usize
+    }
+
+    /// Sends `op` to shard `dest`; the reply is awaited with `Pending::wait`,
+    /// so a fan-out has every request in flight before it waits on any. The
+    /// home shard's own part runs inline, without a message.
+    pub async fn send(&self, dest: usize, op: Op) -> Pending {
+        if dest == self.id {
+            return Pending::Ready(self.handle(op));
+        }
+        let id = self.next_request.get();
+        self.next_request.set(id + 1);
+        let (tx, rx) = local_channel::new_bounded(1);
+        self.waiting.borrow_mut().insert(id, tx);
+        let senders = self.req_tx.as_ref().expect("several shards have links");
+        if senders.send_to(dest, Request { id, op }).await.is_err() {
+            self.waiting.borrow_mut().remove(&id);
+            return Pending::Ready(Reply::Done);
+        }
+        Pending::Waiting(rx)
+    }
+
+    pub async fn call(&self, dest: usize, op: Op) -> Reply {
+        self.send(dest, op).await.wait().await
+    }
+
+    /// Runs `op` on every shard and returns the replies in shard order.
+    pub async fn call_all(&self, make: impl Fn() -> Op) -> Vec<Reply> {
+        let mut pending = Vec::with_capacity(self.nshards);
+        for s in 0..self.nshards {
+            pending.push(self.send(s, make()).await);
+        }
+        let mut replies = Vec::with_capacity(pending.len());
+        for p in pending {
+            replies.push(p.wait().await);
+        }
+        replies
+    }
+
+    /// Runs an operation that another shard (or this one) asked for.
+    pub fn handle(&self, op: Op) -> Reply {
+        let mut eng = self.engine.borrow_mut();
+        eng.now_ms = unix_ms();
+        match op {
+            Op::Exec(cmds) => {
+                let mut out = Out::new(false);
+                let mut ends = Vec::with_capacity(cmds.len());
+                for c in cmds {
+                    out.resp3 = c.resp3;
+                    engine::cmd::execute(&mut eng, c.db as usize, c.id, &c.args.args(), &mut out);
+                    ends.push(out.buf.len() as u32);
+                }
+                Reply::Exec { out: out.buf, ends }
+            }
+            Op::Stats => Reply::Stats(Box::new(ShardStats::collect(
+                &eng,
+                &self.clients.borrow(),
+                &self.net.borrow(),
+            ))),
+            Op::ClientList(filter) => Reply::Text(self.clients.borrow().list(&filter)),
+            Op::ClientKill(filter) => Reply::Count(self.clients.borrow().kill(&filter)),
+            Op::Scan {
+                db,
+                pos,
+                count,
+                pattern,
+                type_filter,
+            } => {
+                let mut keys = Vec::new();
+                let mut ctx = engine::Ctx::new(&mut eng, db as usize);
+                let next = engine::cmd::keys::scan_shard(
+                    &mut ctx,
+                    pos,
+                    count,
+                    pattern.as_deref(),
+                    type_filter.as_deref(),
+                    &mut keys,
+                );
+                Reply::Scan { keys, next }
+            }
+            Op::RandomKey { db } => Reply::Key(engine::cmd::keys::random_key(
+                &mut engine::Ctx::new(&mut eng, db as usize),
+            )),
+            Op::Configure(setting) => {
+                match setting {
+                    Setting::ActiveExpire(on) => eng.conf.active_expire = on,
+                    Setting::Config(pairs) => {
+                        let mut config = self.config.borrow_mut();
+                        let refs: Vec<(&[u8], &[u8])> =
+                            pairs.iter().map(|(k, v)| (&k[..], &v[..])).collect();
+                        // Already validated where it was received; a failure here cannot happen.
+                        let _ = config.set(&refs);
+                        apply_engine_conf(&mut eng, &config);
+                    }
+                }
+                Reply::Done
+            }
+            Op::ResetStats => {
+                eng.stats = Default::default();
+                eng.cmd_stats
+                    .iter_mut()
+                    .for_each(|s| *s = Default::default());
+                eng.err_stats.clear();
+                self.net.borrow_mut().reset();
+                Reply::Done
+            }
+        }
+    }
+
+    /// Serves requests from peer `from` until the mesh closes.
+    pub async fn serve_peer_requests(self: Rc<Self>, rx: Rc<Receivers<Request>>, from: usize) {
+        while let Ok(Some(req)) = rx.recv_from(from).await {
+            let reply = self.handle(req.op);
+            let tx = self.resp_tx.as_ref().expect("links");
+            if tx
+                .send_to(from, Response { id: req.id, reply })
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+    }
+
+    /// Hands responses from peer `from` to the connections waiting for them.
+    pub async fn serve_peer_responses(self: Rc<Self>, rx: Rc<Receivers<Response>>, from: usize) {
+        while let Ok(Some(resp)) = rx.recv_from(from).await {
+            if let Some(tx) = self.waiting.borrow_mut().remove(&resp.id) {
+                let _ = tx.try_send(resp.reply);
+            }
+        }
+    }
+
+    /// The active expiry sweep: `hz` times a second, at most 1 ms a tick so a
+    /// sweep never shows in the tail latency of the requests it interleaves with.
+    pub async fn expire_loop(self: Rc<Self>) {
+        loop {
+            let hz = self.config.borrow().hz.clamp(1, 500) as u64;
+            glommio::timer::sleep(std::time::Duration::from_millis(1000 / hz)).await;
+            let mut eng = self.engine.borrow_mut();
+            eng.now_ms = unix_ms();
+            eng.active_expire(std::time::Duration::from_millis(1));
+        }
+    }
+}
+
+/// Copies the settings the engine consults into the engine shard.
+pub fn apply_engine_conf(eng: &mut Shard, config: &Config) {
+    eng.conf.lfu = config.maxmemory_policy.name().contains("lfu");
+    eng.conf.debug_enabled = config.enable_debug_command != crate::config::DebugCommand::No;
+}
