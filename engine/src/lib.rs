@@ -3,9 +3,11 @@
 //! A shard's network layer drives it; so can a test (`testing::Harness`).
 
 pub mod args;
+pub mod clock;
 pub mod cmd;
 pub mod error;
 pub mod glob;
+pub mod key;
 pub mod reply;
 pub mod shard;
 pub mod slot;

@@ -31,7 +31,8 @@ pub struct Stats {
 #[derive(Default, Clone, Debug)]
 pub struct CmdStat {
     pub calls: u64,
-    pub usec: u64,
+    /// Time spent, in `clock::ticks` (see `Shard::commandstats` for µs).
+    pub ticks: u64,
     pub rejected_calls: u64,
     pub failed_calls: u64,
 }
@@ -67,6 +68,7 @@ pub struct Shard {
     /// Unix milliseconds as of the current batch; set by the caller (injected
     /// time: tests move it by hand, the server sets it once per read).
     pub now_ms: u64,
+    pub tick_rate: crate::clock::TickRate,
     rng: u64,
 }
 
@@ -83,6 +85,7 @@ impl Shard {
             conf: ShardConf::default(),
             registry,
             now_ms: 0,
+            tick_rate: Default::default(),
             rng: 0x9E37_79B9_7F4A_7C15 ^ id as u64,
         }
     }
@@ -98,6 +101,21 @@ impl Shard {
         self.rng ^= self.rng << 25;
         self.rng ^= self.rng >> 27;
         self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Per-command figures with time in microseconds: (calls, usec, rejected, failed).
+    pub fn commandstats(&self) -> Vec<(u64, u64, u64, u64)> {
+        self.cmd_stats
+            .iter()
+            .map(|c| {
+                (
+                    c.calls,
+                    self.tick_rate.to_usec(c.ticks),
+                    c.rejected_calls,
+                    c.failed_calls,
+                )
+            })
+            .collect()
     }
 
     /// Counts an error reply in errorstats.
@@ -181,25 +199,42 @@ impl<'a> Ctx<'a> {
         due
     }
 
-    /// Looks a key up for a write or an existence check: no hit/miss counting.
+    /// Looks a key up for a write or an existence check: no hit/miss
+    /// counting. One probe; an expired entry is removed and reads as absent.
     pub fn lookup(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        self.expire_if_due(key);
-        self.shard.dbs[self.db].table.get_mut(key)
+        let now = self.shard.now_ms;
+        let Shard { dbs, stats, .. } = &mut *self.shard;
+        let db = &mut dbs[self.db];
+        match db.table.get_live(key, now) {
+            Ok(e) => Some(e),
+            Err(expired) => {
+                if expired {
+                    db.volatile -= 1;
+                    stats.expired_keys += 1;
+                }
+                None
+            }
+        }
     }
 
     /// Looks a key up for a read: counts a hit or a miss and touches its LRU clock.
     pub fn read(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        self.expire_if_due(key);
+        let now = self.shard.now_ms;
         let lru = self.shard.lru_clock();
-        let found = self.shard.dbs[self.db].table.get_mut(key);
-        match found {
-            Some(e) => {
-                self.shard.stats.keyspace_hits += 1;
+        let Shard { dbs, stats, .. } = &mut *self.shard;
+        let db = &mut dbs[self.db];
+        match db.table.get_live(key, now) {
+            Ok(e) => {
+                stats.keyspace_hits += 1;
                 e.lru = lru;
                 Some(e)
             }
-            None => {
-                self.shard.stats.keyspace_misses += 1;
+            Err(expired) => {
+                if expired {
+                    db.volatile -= 1;
+                    stats.expired_keys += 1;
+                }
+                stats.keyspace_misses += 1;
                 None
             }
         }

@@ -18,6 +18,7 @@
 //! still to come however segments split in between, so a key present for the
 //! whole scan is returned.
 
+use crate::key::Key;
 use crate::value::Value;
 use hashbrown::HashTable;
 use std::hash::BuildHasher;
@@ -30,12 +31,23 @@ const POS_BITS: u32 = 48;
 pub const POS_END: u64 = 1 << POS_BITS;
 
 pub struct Entry {
-    pub key: Box<[u8]>,
+    pub key: Key,
     pub val: Value,
     /// Absolute expiry in Unix milliseconds; 0 when the key has none.
     pub expire_at: u64,
     /// Last access, in the shard's LRU clock (seconds).
     pub lru: u32,
+}
+
+/// The hash a segment's hashbrown table sees. The directory consumes the top
+/// bits of `h`, so inside one segment they are all alike; hashbrown takes its
+/// 7-bit tag from the top bits and its bucket index from the low ones, so
+/// feeding it `h` as is would give every entry of a segment the same tag (a
+/// full key compare per probe). Rotating by 32 puts random bits at both ends
+/// for any directory depth up to 32 - 13 (8192 buckets).
+#[inline]
+fn seg_hash(h: u64) -> u64 {
+    h.rotate_left(32)
 }
 
 struct Segment {
@@ -83,6 +95,12 @@ impl Table {
         self.hasher.hash_one(key)
     }
 
+    /// Finds the segment for hash `h` and the hash its hashbrown table uses.
+    fn locate(&self, key: &[u8]) -> (u64, usize, u64) {
+        let h = self.hash(key);
+        (h, self.seg_of(h), seg_hash(h))
+    }
+
     fn seg_of(&self, h: u64) -> usize {
         let idx = if self.global_depth == 0 {
             0
@@ -93,20 +111,33 @@ impl Table {
     }
 
     pub fn get(&self, key: &[u8]) -> Option<&Entry> {
-        let h = self.hash(key);
-        self.segs[self.seg_of(h)].map.find(h, |e| &*e.key == key)
+        let (_, s, sh) = self.locate(key);
+        self.segs[s].map.find(sh, |e| &*e.key == key)
     }
 
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        let h = self.hash(key);
-        let s = self.seg_of(h);
-        self.segs[s].map.find_mut(h, |e| &*e.key == key)
+        let (_, s, sh) = self.locate(key);
+        self.segs[s].map.find_mut(sh, |e| &*e.key == key)
+    }
+
+    /// One probe for a read: the live entry, or `Err(true)` when the key was
+    /// there but its time (Unix ms) had passed and it has just been removed.
+    pub fn get_live(&mut self, key: &[u8], now: u64) -> Result<&mut Entry, bool> {
+        let (_, s, sh) = self.locate(key);
+        match self.segs[s].map.find_entry(sh, |e| &*e.key == key) {
+            Ok(found) if found.get().expire_at != 0 && found.get().expire_at <= now => {
+                found.remove();
+                self.len -= 1;
+                Err(true)
+            }
+            Ok(found) => Ok(found.into_mut()),
+            Err(_) => Err(false),
+        }
     }
 
     /// Inserts a new entry; the caller has checked the key is absent.
     pub fn insert_new(&mut self, entry: Entry) -> &mut Entry {
-        let h = self.hash(&entry.key);
-        let mut s = self.seg_of(h);
+        let (h, mut s, sh) = self.locate(&entry.key);
         if self.segs[s].map.len() >= SEG_MAX {
             self.split(s);
             s = self.seg_of(h);
@@ -115,23 +146,23 @@ impl Table {
         let hasher = self.hasher;
         self.segs[s]
             .map
-            .insert_unique(h, entry, move |e| hasher.hash_one(&*e.key))
+            .insert_unique(sh, entry, move |e| seg_hash(hasher.hash_one(&*e.key)))
             .into_mut()
     }
 
     /// Finds `key`, or inserts the entry `make` builds. True when it was found.
     pub fn upsert(&mut self, key: &[u8], make: impl FnOnce() -> Entry) -> (&mut Entry, bool) {
-        let h = self.hash(key);
-        let mut s = self.seg_of(h);
+        let (h, mut s, sh) = self.locate(key);
         if self.segs[s].map.len() >= SEG_MAX {
             self.split(s);
             s = self.seg_of(h);
         }
         let hasher = self.hasher;
-        match self.segs[s]
-            .map
-            .entry(h, |e| &*e.key == key, move |e| hasher.hash_one(&*e.key))
-        {
+        match self.segs[s].map.entry(
+            sh,
+            |e| &*e.key == key,
+            move |e| seg_hash(hasher.hash_one(&*e.key)),
+        ) {
             hashbrown::hash_table::Entry::Occupied(o) => (o.into_mut(), true),
             hashbrown::hash_table::Entry::Vacant(v) => {
                 self.len += 1;
@@ -141,9 +172,8 @@ impl Table {
     }
 
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
-        let h = self.hash(key);
-        let s = self.seg_of(h);
-        match self.segs[s].map.find_entry(h, |e| &*e.key == key) {
+        let (_, s, sh) = self.locate(key);
+        match self.segs[s].map.find_entry(sh, |e| &*e.key == key) {
             Ok(found) => {
                 self.len -= 1;
                 Some(found.remove().0)
@@ -177,7 +207,7 @@ impl Table {
             .extract_if(|e| (hasher.hash_one(&*e.key) >> bit) & 1 == 1)
         {
             let h = hasher.hash_one(&*e.key);
-            moved.insert_unique(h, e, move |e| hasher.hash_one(&*e.key));
+            moved.insert_unique(seg_hash(h), e, move |e| seg_hash(hasher.hash_one(&*e.key)));
         }
         self.segs.push(Segment {
             depth: depth + 1,
@@ -347,5 +377,42 @@ mod tests {
         for i in 0..10_000u32 {
             assert!(seen.contains(format!("a:{i}").as_bytes()), "missed a:{i}");
         }
+    }
+}
+#[cfg(test)]
+mod probe_speed {
+    use super::*;
+    use crate::value::StrVal;
+    #[test]
+    #[ignore]
+    fn speed() {
+        let mut t = Table::new();
+        for i in 0..100_000u32 {
+            let k = format!("key:{i:012}");
+            t.insert_new(Entry {
+                key: k.as_bytes().into(),
+                val: Value::Str(StrVal::raw(b"v")),
+                expire_at: 0,
+                lru: 0,
+            });
+        }
+        let keys: Vec<String> = (0..100_000u32).map(|i| format!("key:{i:012}")).collect();
+        let start = std::time::Instant::now();
+        let mut found = 0;
+        for k in &keys {
+            found += t.get(k.as_bytes()).is_some() as usize;
+        }
+        eprintln!(
+            "get: {:?}/op found {found} segs {} depth {}",
+            start.elapsed() / 100_000,
+            t.segs.len(),
+            t.global_depth
+        );
+        let mut tags = std::collections::HashMap::new();
+        for k in &keys {
+            let h = seg_hash(t.hash(k.as_bytes()));
+            *tags.entry(h >> 57).or_insert(0) += 1;
+        }
+        eprintln!("distinct tags {}", tags.len());
     }
 }

@@ -38,7 +38,7 @@ pub async fn run(
     args: &Args<'_>,
     out: &mut Out,
 ) -> Flow {
-    let start = std::time::Instant::now();
+    let start = engine::clock::ticks();
     let result = match op {
         HELLO => hello(state, conn, args, out),
         AUTH => auth(state, conn, args, out),
@@ -75,7 +75,7 @@ pub async fn run(
     let mut eng = state.engine.borrow_mut();
     let stat = &mut eng.cmd_stats[id as usize];
     stat.calls += 1;
-    stat.usec += start.elapsed().as_micros() as u64;
+    stat.ticks += engine::clock::ticks().wrapping_sub(start);
     if let Err(e) = result {
         stat.failed_calls += 1;
         let text = e.to_string();

@@ -2,7 +2,7 @@
 //! them), figures summed over every shard.
 
 use crate::client::Clients;
-use engine::shard::{CmdStat, Stats};
+use engine::shard::Stats;
 use engine::{Registry, Shard};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -27,7 +27,8 @@ impl NetStats {
 pub struct ShardStats {
     pub keys: Vec<(usize, usize)>,
     pub stats: Stats,
-    pub cmd: Vec<CmdStat>,
+    /// Per command: calls, usec, rejected_calls, failed_calls.
+    pub cmd: Vec<(u64, u64, u64, u64)>,
     pub errors: BTreeMap<String, u64>,
     pub clients: usize,
     pub connections_received: u64,
@@ -44,7 +45,7 @@ impl ShardStats {
                 .map(|d| (d.table.len(), d.volatile))
                 .collect(),
             stats: eng.stats.clone(),
-            cmd: eng.cmd_stats.clone(),
+            cmd: eng.commandstats(),
             errors: eng.err_stats.clone(),
             clients: clients.len(),
             connections_received: clients.total_received,
@@ -68,13 +69,13 @@ impl ShardStats {
         s.evicted_keys += o.stats.evicted_keys;
         s.dirty += o.stats.dirty;
         if self.cmd.len() < o.cmd.len() {
-            self.cmd.resize(o.cmd.len(), CmdStat::default());
+            self.cmd.resize(o.cmd.len(), (0, 0, 0, 0));
         }
         for (a, b) in self.cmd.iter_mut().zip(&o.cmd) {
-            a.calls += b.calls;
-            a.usec += b.usec;
-            a.rejected_calls += b.rejected_calls;
-            a.failed_calls += b.failed_calls;
+            a.0 += b.0;
+            a.1 += b.1;
+            a.2 += b.2;
+            a.3 += b.3;
         }
         for (k, v) in &o.errors {
             *self.errors.entry(k.clone()).or_default() += v;
@@ -264,7 +265,7 @@ pub fn render(sections: &[&str], t: &ShardStats, f: &ServerFacts, registry: &Reg
                 );
             }
             "stats" => {
-                let commands: u64 = t.cmd.iter().map(|c| c.calls).sum();
+                let commands: u64 = t.cmd.iter().map(|c| c.0).sum();
                 let errors: u64 = t.errors.values().sum();
                 let _ = write!(
                     o,
@@ -305,20 +306,20 @@ pub fn render(sections: &[&str], t: &ShardStats, f: &ServerFacts, registry: &Reg
             }
             "commandstats" => {
                 o.push_str("# Commandstats\r\n");
-                for (id, c) in t.cmd.iter().enumerate() {
-                    if c.calls == 0 && c.rejected_calls == 0 && c.failed_calls == 0 {
+                for (id, &(calls, usec, rejected, failed)) in t.cmd.iter().enumerate() {
+                    if calls == 0 && rejected == 0 && failed == 0 {
                         continue;
                     }
                     let name = registry.spec(id as u16).name;
-                    let per = if c.calls > 0 {
-                        c.usec as f64 / c.calls as f64
+                    let per = if calls > 0 {
+                        usec as f64 / calls as f64
                     } else {
                         0.0
                     };
                     let _ = write!(
                         o,
-                        "cmdstat_{name}:calls={},usec={},usec_per_call={per:.2},rejected_calls={},failed_calls={}\r\n",
-                        c.calls, c.usec, c.rejected_calls, c.failed_calls
+                        "cmdstat_{name}:calls={calls},usec={usec},usec_per_call={per:.2},\
+                         rejected_calls={rejected},failed_calls={failed}\r\n"
                     );
                 }
             }

@@ -395,3 +395,331 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..CommandSpec::DEFAULT
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use crate::cmd::string::tests::{encoding, err, run};
+    use crate::testing::{Harness, R};
+
+    fn set_bytes(h: &mut Harness, key: &str, bytes: &[u8]) {
+        let args = crate::args::OwnedArgs::from_slices(&[&b"SET"[..], key.as_bytes(), bytes]);
+        let mut out = crate::reply::Out::new(false);
+        let id = h.shard.registry.lookup(b"SET").expect("SET");
+        crate::cmd::execute(&mut h.shard, h.db, id, &args.args(), &mut out);
+        assert_eq!(out.buf, b"+OK\r\n");
+    }
+
+    fn get_bytes(h: &mut Harness, key: &str) -> Vec<u8> {
+        match run(h, &format!("GET {key}")) {
+            R::Bulk(b) => b,
+            other => panic!("GET {key}: {other:?}"),
+        }
+    }
+
+    /// Ones in `bytes` between bit `lo` and bit `hi`, counted one by one.
+    fn model_count(bytes: &[u8], lo: usize, hi: usize) -> i64 {
+        (lo..=hi)
+            .filter(|&i| bytes[i / 8] & (0x80 >> (i % 8)) != 0)
+            .count() as i64
+    }
+
+    #[test]
+    fn setbit_and_getbit() {
+        let mut h = Harness::new();
+        assert_eq!(run(&mut h, "SETBIT mykey 1 1"), R::Int(0));
+        assert_eq!(get_bytes(&mut h, "mykey"), [0b0100_0000]);
+        assert_eq!(encoding(&h, "mykey"), "raw");
+        run(&mut h, "SET mykey @");
+        assert_eq!(run(&mut h, "SETBIT mykey 2 1"), R::Int(0));
+        assert_eq!(get_bytes(&mut h, "mykey"), [0b0110_0000]);
+        assert_eq!(run(&mut h, "SETBIT mykey 1 0"), R::Int(1));
+        assert_eq!(get_bytes(&mut h, "mykey"), [0b0010_0000]);
+        // "1" is 0b00110001.
+        run(&mut h, "SET mykey 1");
+        assert_eq!(run(&mut h, "SETBIT mykey 6 1"), R::Int(0));
+        assert_eq!(get_bytes(&mut h, "mykey"), [0b0011_0011]);
+        assert_eq!(run(&mut h, "SETBIT mykey 2 0"), R::Int(1));
+        assert_eq!(get_bytes(&mut h, "mykey"), [0b0001_0011]);
+        assert_eq!(run(&mut h, "SETBIT mykey 20 1"), R::Int(0));
+        assert_eq!(get_bytes(&mut h, "mykey"), [0b0001_0011, 0, 0b0000_1000]);
+
+        assert_eq!(run(&mut h, "GETBIT nokey 0"), R::Int(0));
+        run(&mut h, "SET mykey `");
+        let bits: Vec<R> = [0, 1, 2, 3, 8, 100, 10000]
+            .iter()
+            .map(|i| run(&mut h, &format!("GETBIT mykey {i}")))
+            .collect();
+        assert_eq!(bits, [0, 1, 1, 0, 0, 0, 0].map(R::Int));
+        run(&mut h, "SET mykey 1");
+        let bits: Vec<R> = (0..4)
+            .map(|i| run(&mut h, &format!("GETBIT mykey {i}")))
+            .collect();
+        assert_eq!(bits, [0, 0, 1, 1].map(R::Int));
+        assert_eq!(encoding(&h, "mykey"), "int");
+    }
+
+    #[test]
+    fn setbit_errors_and_dirty() {
+        let mut h = Harness::new();
+        let offset = err("ERR bit offset is not an integer or out of range");
+        let bit = err("ERR bit is not an integer or out of range");
+        assert_eq!(run(&mut h, "SETBIT mykey 4294967296 1"), offset);
+        assert_eq!(run(&mut h, "SETBIT mykey -1 1"), offset);
+        assert_eq!(run(&mut h, "SETBIT mykey x 1"), offset);
+        assert_eq!(run(&mut h, "GETBIT mykey 4294967296"), offset);
+        for v in ["-1", "2", "10", "20", "x"] {
+            assert_eq!(run(&mut h, &format!("SETBIT mykey 0 {v}")), bit);
+        }
+        assert_eq!(run(&mut h, "GETBIT mykey 0"), R::Int(0));
+        let dirty = |h: &Harness| h.shard.stats.dirty;
+        let d0 = dirty(&h);
+        run(&mut h, "SETBIT foo 0 0");
+        assert_eq!(dirty(&h), d0 + 1, "creating the key");
+        run(&mut h, "SETBIT foo 0 0");
+        assert_eq!(dirty(&h), d0 + 1, "no change");
+        for v in [1, 1, 0, 0] {
+            run(&mut h, &format!("SETBIT foo 0 {v}"));
+        }
+        assert_eq!(dirty(&h), d0 + 3);
+        run(&mut h, "SETBIT foo 90 0");
+        assert_eq!(dirty(&h), d0 + 4, "growing the string");
+    }
+
+    #[test]
+    fn setbit_matches_a_model() {
+        let mut h = Harness::new();
+        let mut model = Vec::new();
+        let mut seed = 7u64;
+        for _ in 0..500 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let (offset, on) = ((seed >> 33) as usize % 2048, (seed >> 20) & 1);
+            if model.len() <= offset / 8 {
+                model.resize(offset / 8 + 1, 0u8);
+            }
+            let was = model[offset / 8] & (0x80 >> (offset % 8)) != 0;
+            model[offset / 8] =
+                (model[offset / 8] & !(0x80 >> (offset % 8))) | ((on as u8) << (7 - offset % 8));
+            assert_eq!(
+                run(&mut h, &format!("SETBIT k {offset} {on}")),
+                R::Int(was as i64)
+            );
+        }
+        assert_eq!(get_bytes(&mut h, "k"), model);
+    }
+
+    #[test]
+    fn bitcount() {
+        let mut h = Harness::new();
+        assert_eq!(run(&mut h, "BITCOUNT no-key"), R::Int(0));
+        assert_eq!(run(&mut h, "BITCOUNT no-key 0 1000 bit"), R::Int(0));
+        assert_eq!(run(&mut h, "BITCOUNT no-key 0"), R::Int(0));
+        run(&mut h, "SET str xxxx");
+        assert_eq!(run(&mut h, "BITCOUNT str 4 10"), R::Int(0));
+        assert_eq!(run(&mut h, "BITCOUNT str 32 87 bit"), R::Int(0));
+        assert_eq!(run(&mut h, "BITCOUNT str -6 -7"), R::Int(0));
+        assert_eq!(run(&mut h, "BITCOUNT str -6 -15 bit"), R::Int(0));
+        assert_eq!(run(&mut h, "BITCOUNT str -6 -7 nonsense"), R::Int(0));
+        for vec in [&b""[..], b"\xaa", b"\x00\x00\xff", b"foobar", b"123"] {
+            set_bytes(&mut h, "str", vec);
+            let count = vec.iter().map(|b| b.count_ones() as i64).sum();
+            assert_eq!(run(&mut h, "BITCOUNT str"), R::Int(count));
+            assert_eq!(run(&mut h, "BITCOUNT str 0 -1 bit"), R::Int(count));
+        }
+        let s = b"foobar";
+        run(&mut h, "SET s foobar");
+        for (range, lo, hi) in [
+            ("0 -1", 0, 47),
+            ("1 -2", 8, 39),
+            ("0 1000", 0, 47),
+            ("0 -1 bit", 0, 47),
+            ("10 14 bit", 10, 14),
+            ("3 14 bit", 3, 14),
+            ("3 29 bit", 3, 29),
+            ("10 -34 bit", 10, 14),
+            ("3 -34 bit", 3, 14),
+            ("3 -19 bit", 3, 29),
+            ("0 1000 bit", 0, 47),
+            ("5 5 bit", 5, 5),
+        ] {
+            let reply = run(&mut h, &format!("BITCOUNT s {range}"));
+            assert_eq!(reply, R::Int(model_count(s, lo, hi)), "{range}");
+        }
+        assert_eq!(run(&mut h, "BITCOUNT s -2 1"), R::Int(0));
+        assert_eq!(run(&mut h, "BITCOUNT s -2 1 bit"), R::Int(0));
+        run(&mut h, "SET str ab");
+        assert_eq!(run(&mut h, "BITCOUNT str 1 -1"), R::Int(3));
+        run(&mut h, "SET str __PPxxxxxxxxxxxxxxxxRR__");
+        assert_eq!(run(&mut h, "BITCOUNT str 2 -3"), R::Int(74));
+        assert_eq!(run(&mut h, "BITCOUNT s 0"), err("ERR syntax error"));
+        assert_eq!(run(&mut h, "BITCOUNT s 0 1 hello"), err("ERR syntax error"));
+        assert_eq!(run(&mut h, "BITCOUNT s 0 1 bit 2"), err("ERR syntax error"));
+        assert_eq!(
+            run(&mut h, "BITCOUNT s 0 x"),
+            err("ERR value is not an integer or out of range")
+        );
+        run(&mut h, "SETBIT foo 0 1");
+        assert_eq!(run(&mut h, "BITCOUNT foo 0 4294967296"), R::Int(1));
+    }
+
+    #[test]
+    fn bitpos() {
+        let mut h = Harness::new();
+        assert_eq!(run(&mut h, "BITPOS str 0"), R::Int(0));
+        assert_eq!(run(&mut h, "BITPOS str 0 0 -1 bit"), R::Int(0));
+        assert_eq!(run(&mut h, "BITPOS str 1"), R::Int(-1));
+        assert_eq!(run(&mut h, "BITPOS str 1 0 -1"), R::Int(-1));
+        let cases: &[(&[u8], &str, i64)] = &[
+            (b"\xff\xf0\x00", "0", 12),
+            (b"\xff\xf0\x00", "0 0 -1 bit", 12),
+            (b"\x00\x0f\x00", "1", 12),
+            (b"\x00\x0f\x00", "1 0 -1 bit", 12),
+            (b"\xff\xf0\x00", "0 1", 12),
+            (b"\xff\xf0\x00", "0 1 -1 bit", 12),
+            (b"\x00\x0f\xff", "1 1", 12),
+            (b"\x00\x0f\xff", "1 1 -1 bit", 12),
+            (b"\x00\xff\x00", "0 0 -1", 0),
+            (b"\x00\xff\x00", "0 1 -1", 16),
+            (b"\x00\xff\x00", "0 2 200", 16),
+            (b"\x00\xff\x00", "0 1 1", -1),
+            (b"\x00\xff\x00", "0 8 -1 bit", 16),
+            (b"\x00\xff\x00", "0 16 200 bit", 16),
+            (b"\x00\xff\x00", "0 8 8 bit", -1),
+            (b"\x00\xff\x00", "1 0 -1", 8),
+            (b"\x00\xff\x00", "1 2 -1", -1),
+            (b"\x00\xff\x00", "1 1 1", 8),
+            (b"\x00\xff\x00", "1 16 -1 bit", -1),
+            (b"\x00\xff\x00", "1 8 8 bit", 8),
+            (b"\x00\xff\x00", "1 -10 -20", -1),
+            (b"\x00\xff\x00", "0 -10 -20", 0),
+            (b"\xff\xff\xff", "0", 24),
+            (b"\xff\xff\xff", "0 0", 24),
+            (b"\xff\xff\xff", "0 0 -1", -1),
+            (b"\xff\xff\xff", "0 0 -1 bit", -1),
+            (b"\xff\xff\xff", "0 2 1", -1),
+            (b"", "0", -1),
+            (b"", "1 0 -1 bit", -1),
+        ];
+        for &(bytes, query, want) in cases {
+            set_bytes(&mut h, "str", bytes);
+            assert_eq!(
+                run(&mut h, &format!("BITPOS str {query}")),
+                R::Int(want),
+                "{bytes:?} {query}"
+            );
+        }
+        let mut long = vec![0xffu8; 27];
+        long.push(0x0f);
+        set_bytes(&mut h, "str", &long);
+        for start in 0..9 {
+            assert_eq!(run(&mut h, &format!("BITPOS str 0 {start}")), R::Int(216));
+            let bit = start * 8 + 1;
+            assert_eq!(
+                run(&mut h, &format!("BITPOS str 0 {bit} -1 bit")),
+                R::Int(216)
+            );
+        }
+        assert_eq!(
+            run(&mut h, "BITPOS str 2"),
+            err("ERR The bit argument must be 1 or 0.")
+        );
+        assert_eq!(
+            run(&mut h, "BITPOS str x"),
+            err("ERR value is not an integer or out of range")
+        );
+        assert_eq!(
+            run(&mut h, "BITPOS str 0 0 -1 bits"),
+            err("ERR syntax error")
+        );
+        assert_eq!(
+            run(&mut h, "BITPOS str 0 0 -1 bit 1"),
+            err("ERR syntax error")
+        );
+        assert_eq!(run(&mut h, "BITPOS nokey 1 x y z w"), R::Int(-1));
+    }
+
+    const RNA1: &str = "CACCTTCCCAGGTAACAAACCAACCAACTTTCGATCTCTTGTAGATCTGTTCTCTAAACGAACTTTAAAATCTGTGTGGCTGTCACTCGGCTGCATGCTTAGTGCACTCACGCAGTATAATTAATAACTAATTACTGTCGTTGACAGGACACGAGTAACTCGTCTATCTTCTGCAGGCTGCTTACGGTTTCGTCCGTGTTGCAGCCGATCATCAGCACATCTAGGTTTCGTCCGGGTGTG";
+    const RNA2: &str = "ATTAAAGGTTTATACCTTCCCAGGTAACAAACCAACCAACTTTCGATCTCTTGTAGATCTGTTCTCTAAACGAACTTTAAAATCTGTGTGGCTGTCACTCGGCTGCATGCTTAGTGCACTCACGCAGTATAATTAATAACTAATTACTGTCGTTGACAGGACACGAGTAACTCGTCTATCTTCTGCAGGCTGCTTACGGTTTCGTCCGTGTTGCAGCCGATCATCAGCACATCTAGGTTT";
+
+    /// A match as Redis writes it: [[a_start, a_end], [b_start, b_end], len?].
+    fn m(a: (i64, i64), b: (i64, i64), len: Option<i64>) -> R {
+        let pair = |(s, e)| R::Arr(vec![R::Int(s), R::Int(e)]);
+        let mut v = vec![pair(a), pair(b)];
+        v.extend(len.map(R::Int));
+        R::Arr(v)
+    }
+
+    #[test]
+    fn lcs() {
+        let mut h = Harness::new();
+        run(&mut h, &format!("SET virus1 {RNA1}"));
+        run(&mut h, &format!("SET virus2 {RNA2}"));
+        let lcs = &RNA2[13..];
+        assert_eq!(run(&mut h, "LCS virus1 virus2"), R::bulk(lcs));
+        assert_eq!(
+            run(&mut h, "LCS virus1 virus2 LEN"),
+            R::Int(lcs.len() as i64)
+        );
+        let spans = [
+            ((238, 238), (239, 239), 1),
+            ((236, 236), (238, 238), 1),
+            ((229, 230), (236, 237), 2),
+            ((224, 224), (235, 235), 1),
+            ((1, 222), (13, 234), 222),
+        ];
+        let idx = |with_len: bool, min: i64| {
+            let matches = spans
+                .iter()
+                .filter(|s| s.2 >= min)
+                .map(|&(a, b, n)| m(a, b, with_len.then_some(n)))
+                .collect();
+            R::Arr(vec![
+                R::bulk("matches"),
+                R::Arr(matches),
+                R::bulk("len"),
+                R::Int(227),
+            ])
+        };
+        assert_eq!(run(&mut h, "LCS virus1 virus2 IDX"), idx(false, 0));
+        assert_eq!(
+            run(&mut h, "LCS virus1 virus2 IDX WITHMATCHLEN"),
+            idx(true, 0)
+        );
+        assert_eq!(
+            run(&mut h, "LCS virus1 virus2 IDX WITHMATCHLEN MINMATCHLEN 5"),
+            idx(true, 5)
+        );
+        assert_eq!(
+            run(&mut h, "LCS virus1 virus2 idx minmatchlen -3"),
+            idx(false, 0)
+        );
+
+        run(&mut h, "SET a ohmytext");
+        run(&mut h, "SET b mynewtext");
+        assert_eq!(run(&mut h, "LCS a b"), R::bulk("mytext"));
+        assert_eq!(run(&mut h, "LCS a nokey"), R::bulk(""));
+        assert_eq!(run(&mut h, "LCS nokey b LEN"), R::Int(0));
+        let empty = R::Arr(vec![
+            R::bulk("matches"),
+            R::Arr(vec![]),
+            R::bulk("len"),
+            R::Int(0),
+        ]);
+        assert_eq!(run(&mut h, "LCS nokey b IDX"), empty);
+        assert_eq!(
+            run(&mut h, "LCS a b IDX LEN"),
+            err("ERR If you want both the length and indexes, please just use IDX.")
+        );
+        assert_eq!(run(&mut h, "LCS a b FOO"), err("ERR syntax error"));
+        assert_eq!(run(&mut h, "LCS a b MINMATCHLEN"), err("ERR syntax error"));
+        assert_eq!(
+            run(&mut h, "LCS a b MINMATCHLEN x"),
+            err("ERR value is not an integer or out of range")
+        );
+        h.resp3 = true;
+        assert!(h
+            .raw(&["LCS", "a", "b", "IDX"])
+            .starts_with(b"%2\r\n$7\r\nmatches\r\n"));
+    }
+}

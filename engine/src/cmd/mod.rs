@@ -12,7 +12,6 @@ use crate::error::CmdError;
 use crate::reply::Out;
 use crate::shard::{Ctx, Shard};
 use crate::spec::{CommandSpec, Exec};
-use std::time::Instant;
 
 /// The engine's command tables; the network layer adds its own.
 pub fn tables() -> Vec<&'static [CommandSpec]> {
@@ -32,12 +31,11 @@ pub fn execute(shard: &mut Shard, db: usize, id: u16, args: &Args, out: &mut Out
     let Exec::Shard(handler) = spec.exec else {
         unreachable!("{} is run by the network layer", spec.name)
     };
-    let start = Instant::now();
+    let start = crate::clock::ticks();
     let result = handler(&mut Ctx::new(shard, db), args, out);
-    let usec = start.elapsed().as_micros() as u64;
     let stat = &mut shard.cmd_stats[id as usize];
     stat.calls += 1;
-    stat.usec += usec;
+    stat.ticks += crate::clock::ticks().wrapping_sub(start);
     if let Err(e) = result {
         stat.failed_calls += 1;
         let text = e.to_string();

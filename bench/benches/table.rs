@@ -1,0 +1,105 @@
+//! The shard's key table (`engine::table::Table`) at 1 M keys of 16 bytes
+//! with 100-byte values: building it from empty, through `insert_new` and
+//! through `upsert` (the path SET takes), and finding keys in it, present and
+//! absent, in a scattered order. Throughput is in keys.
+//!
+//! Entries are built before the clock starts and the full table is dropped
+//! after it stops, so the insert figures are the table's work: hashing,
+//! probing and segment splits, not the allocation of keys and values.
+
+use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use engine::table::{Entry, Table};
+use engine::value::{StrVal, Value};
+use ringcache_bench::{key, scatter, KEY_LEN, VALUE};
+use std::time::Duration;
+
+const KEYS: u64 = 1_000_000;
+/// Lookups per iteration of the get benchmarks.
+const LOOKUPS: u64 = 1 << 16;
+
+fn entry(i: u64) -> Entry {
+    Entry {
+        key: key(i).as_slice().into(),
+        val: Value::Str(StrVal::raw(&VALUE)),
+        expire_at: 0,
+        lru: 0,
+    }
+}
+
+fn entries() -> Vec<Entry> {
+    (0..KEYS).map(entry).collect()
+}
+
+fn full_table() -> Table {
+    let mut t = Table::new();
+    for e in entries() {
+        t.insert_new(e);
+    }
+    t
+}
+
+/// `LOOKUPS` keys in scattered order, drawn from `base..base + KEYS`.
+fn lookup_keys(base: u64) -> Vec<[u8; KEY_LEN]> {
+    (0..LOOKUPS).map(|i| key(base + scatter(i, KEYS))).collect()
+}
+
+fn insert(c: &mut Criterion) {
+    let mut group = c.benchmark_group("table 1M keys");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10))
+        .throughput(Throughput::Elements(KEYS));
+    group.bench_function("insert_new", |b| {
+        b.iter_batched(
+            || (Table::new(), entries()),
+            |(mut t, entries)| {
+                for e in entries {
+                    t.insert_new(e);
+                }
+                t
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("upsert new keys", |b| {
+        b.iter_batched(
+            || {
+                let keys: Vec<_> = (0..KEYS).map(key).collect();
+                (Table::new(), keys, entries())
+            },
+            |(mut t, keys, entries)| {
+                for (k, e) in keys.iter().zip(entries) {
+                    let (_, found) = t.upsert(k, move || e);
+                    debug_assert!(!found);
+                }
+                t
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+fn get(c: &mut Criterion) {
+    let table = full_table();
+    assert_eq!(table.len() as u64, KEYS);
+    let mut group = c.benchmark_group("table 1M keys");
+    group.throughput(Throughput::Elements(LOOKUPS));
+    for (name, base, present) in [("get hit", 0, true), ("get miss", KEYS, false)] {
+        let keys = lookup_keys(base);
+        assert!(keys.iter().all(|k| table.get(k).is_some() == present));
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let mut found = 0usize;
+                for k in &keys {
+                    found += table.get(black_box(k)).is_some() as usize;
+                }
+                found
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, insert, get);
+criterion_main!(benches);
