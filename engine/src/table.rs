@@ -361,7 +361,7 @@ mod tests {
         let mut extra = 0u32;
         loop {
             let mut got = Vec::new();
-            pos = t.scan(pos, 100, |e| got.push(e.key.clone()));
+            pos = t.scan(pos, 100, |e| got.push(e.key.to_vec()));
             for k in got {
                 assert!(seen.insert(k), "returned twice");
             }
@@ -377,42 +377,5 @@ mod tests {
         for i in 0..10_000u32 {
             assert!(seen.contains(format!("a:{i}").as_bytes()), "missed a:{i}");
         }
-    }
-}
-#[cfg(test)]
-mod probe_speed {
-    use super::*;
-    use crate::value::StrVal;
-    #[test]
-    #[ignore]
-    fn speed() {
-        let mut t = Table::new();
-        for i in 0..100_000u32 {
-            let k = format!("key:{i:012}");
-            t.insert_new(Entry {
-                key: k.as_bytes().into(),
-                val: Value::Str(StrVal::raw(b"v")),
-                expire_at: 0,
-                lru: 0,
-            });
-        }
-        let keys: Vec<String> = (0..100_000u32).map(|i| format!("key:{i:012}")).collect();
-        let start = std::time::Instant::now();
-        let mut found = 0;
-        for k in &keys {
-            found += t.get(k.as_bytes()).is_some() as usize;
-        }
-        eprintln!(
-            "get: {:?}/op found {found} segs {} depth {}",
-            start.elapsed() / 100_000,
-            t.segs.len(),
-            t.global_depth
-        );
-        let mut tags = std::collections::HashMap::new();
-        for k in &keys {
-            let h = seg_hash(t.hash(k.as_bytes()));
-            *tags.entry(h >> 57).or_insert(0) += 1;
-        }
-        eprintln!("distinct tags {}", tags.len());
     }
 }
