@@ -49,7 +49,7 @@ impl Default for TickRate {
 
 impl TickRate {
     pub fn to_usec(&self, t: u64) -> u64 {
-        let ns = self.start.elapsed().as_nanos() as u128;
+        let ns = self.start.elapsed().as_nanos();
         let dt = ticks().saturating_sub(self.start_ticks) as u128;
         if ns < 1_000_000 || dt == 0 {
             // Too early to calibrate well: assume 1 GHz.

@@ -64,7 +64,7 @@ mod tests {
         let k = Key::from(&b"user:1000"[..]);
         assert!(matches!(k, Key::Inline { .. }));
         assert_eq!(&*k, b"user:1000");
-        let long = vec![b'x'; 40];
+        let long = [b'x'; 40];
         let k = Key::from(&long[..]);
         assert!(matches!(k, Key::Heap(_)));
         assert_eq!(&*k, &long[..]);

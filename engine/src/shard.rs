@@ -257,6 +257,11 @@ impl<'a> Ctx<'a> {
             lru,
         });
         if found {
+            // Replacing an entry whose time had passed expires it first, as Redis counts it.
+            let now = self.shard.now_ms;
+            if e.expire_at != 0 && e.expire_at <= now {
+                self.shard.stats.expired_keys += 1;
+            }
             db.volatile -= (e.expire_at != 0) as usize;
             e.val = val.take().expect("not inserted");
             e.expire_at = expire_at;

@@ -341,7 +341,7 @@ async fn client_kill(state: &Rc<ShardState>, conn: &Conn, args: &Args<'_>, out: 
         out.ok();
         return Ok(());
     }
-    if argc % 2 != 0 {
+    if !argc.is_multiple_of(2) {
         return Err(CmdError::Syntax);
     }
     let mut f = KillFilter::default();
@@ -413,7 +413,7 @@ async fn info_cmd(state: &Rc<ShardState>, args: &Args<'_>, out: &mut Out) -> Res
         .unwrap_or_default();
     let facts = ServerFacts {
         port: config.port,
-        hz: config.hz as u32,
+        hz: config.hz,
         maxclients: config.maxclients as usize,
         maxmemory: config.maxmemory,
         maxmemory_policy: config.maxmemory_policy.name(),
@@ -438,7 +438,7 @@ async fn config(state: &Rc<ShardState>, args: &Args<'_>, out: &mut Out) -> Res {
                 out.bulk_str(&v);
             }
         }
-        "set" if argc >= 4 && argc % 2 == 0 => {
+        "set" if argc >= 4 && argc.is_multiple_of(2) => {
             let pairs: Vec<(&[u8], &[u8])> = (2..argc)
                 .step_by(2)
                 .map(|i| (args.get(i), args.get(i + 1)))

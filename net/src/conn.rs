@@ -378,6 +378,14 @@ async fn split(
     merge(how, &bytes, &key_groups, out);
 }
 
+/// A shard's replies to one batch: the bytes, where each reply ends, and
+/// how many have been spliced in so far.
+struct ShardReplies {
+    out: Vec<u8>,
+    ends: Vec<u32>,
+    next: usize,
+}
+
 /// Sends the gathered batches, one message per shard, and splices the
 /// replies in at their marks.
 pub async fn flush(state: &Rc<ShardState>, batch: &mut Batch, out: &mut Out) {
@@ -391,11 +399,10 @@ pub async fn flush(state: &Rc<ShardState>, batch: &mut Batch, out: &mut Out) {
             pending.push((shard, state.send(shard, Op::Exec(cmds)).await));
         }
     }
-    let mut replies: Vec<Option<(Vec<u8>, Vec<u32>, usize)>> =
-        (0..state.nshards).map(|_| None).collect();
+    let mut replies: Vec<Option<ShardReplies>> = (0..state.nshards).map(|_| None).collect();
     for (shard, p) in pending {
         if let Reply::Exec { out, ends } = p.wait().await {
-            replies[shard] = Some((out, ends, 0));
+            replies[shard] = Some(ShardReplies { out, ends, next: 0 });
         }
     }
     let local = std::mem::take(&mut out.buf);
@@ -404,15 +411,15 @@ pub async fn flush(state: &Rc<ShardState>, batch: &mut Batch, out: &mut Out) {
         out.buf.extend_from_slice(&local[prev..at]);
         prev = at;
         match replies[shard].as_mut() {
-            Some((bytes, ends, next)) => {
-                let start = if *next == 0 {
+            Some(r) => {
+                let start = if r.next == 0 {
                     0
                 } else {
-                    ends[*next - 1] as usize
+                    r.ends[r.next - 1] as usize
                 };
                 out.buf
-                    .extend_from_slice(&bytes[start..ends[*next] as usize]);
-                *next += 1;
+                    .extend_from_slice(&r.out[start..r.ends[r.next] as usize]);
+                r.next += 1;
             }
             None => out.error("ERR shard unavailable"),
         }

@@ -4,29 +4,9 @@
 
 mod common;
 
-use common::{err_text, Reply, Server};
+use common::{query, query_err, Server};
 use redis::{Commands, Value};
 use std::collections::HashMap;
-
-fn query<T: redis::FromRedisValue>(con: &mut redis::Connection, args: &[&str]) -> T {
-    let mut cmd = redis::cmd(args[0]);
-    args[1..].iter().for_each(|a| {
-        cmd.arg(*a);
-    });
-    cmd.query(con)
-        .unwrap_or_else(|e| panic!("{args:?}: {}", err_text(&e)))
-}
-
-fn query_err(con: &mut redis::Connection, args: &[&str]) -> String {
-    let mut cmd = redis::cmd(args[0]);
-    args[1..].iter().for_each(|a| {
-        cmd.arg(*a);
-    });
-    match cmd.query::<Value>(con) {
-        Ok(v) => panic!("{args:?}: expected an error, got {v:?}"),
-        Err(e) => err_text(&e),
-    }
-}
 
 #[test]
 fn strings_and_keys() {
@@ -82,20 +62,26 @@ fn expire_ttl_persist() {
 fn select_separates_databases() {
     let server = Server::start(2, &[]);
     let mut con = server.client();
-    let () = con.set("k", "zero").unwrap();
+    // Enough keys that both shards hold some.
+    let zero: Vec<(String, String)> = (0..20).map(|i| (format!("k{i}"), "zero".into())).collect();
+    let names: Vec<&str> = zero.iter().map(|(k, _)| k.as_str()).collect();
+    let () = con.mset(&zero).unwrap();
     assert_eq!(query::<String>(&mut con, &["SELECT", "5"]), "OK");
-    assert_eq!(con.get::<_, Option<String>>("k").unwrap(), None);
-    let () = con.set("k", "five").unwrap();
+    let got: Vec<Option<String>> = con.mget(&names).unwrap();
+    assert!(got.iter().all(Option::is_none), "{got:?}");
+    let () = con.set("k3", "five").unwrap();
     assert_eq!(query::<i64>(&mut con, &["DBSIZE"]), 1);
+    assert_eq!(con.keys::<_, Vec<String>>("*").unwrap(), ["k3"]);
     assert_eq!(query::<String>(&mut con, &["SELECT", "0"]), "OK");
-    assert_eq!(con.get::<_, String>("k").unwrap(), "zero");
+    assert_eq!(con.get::<_, String>("k3").unwrap(), "zero");
+    assert_eq!(query::<i64>(&mut con, &["DBSIZE"]), 20);
     assert_eq!(
         query_err(&mut con, &["SELECT", "16"]),
         "ERR DB index is out of range"
     );
     // A new connection starts in db 0, whichever shard accepted it.
     let mut other = server.client();
-    assert_eq!(other.get::<_, String>("k").unwrap(), "zero");
+    assert_eq!(other.get::<_, String>("k3").unwrap(), "zero");
 }
 
 #[test]
@@ -162,109 +148,6 @@ fn auth_with_requirepass() {
     let client = redis::Client::open(format!("redis://:s3cret@127.0.0.1:{}/", server.port));
     let mut by_url = client.unwrap().get_connection().unwrap();
     assert_eq!(by_url.get::<_, String>("k").unwrap(), "v");
-}
-
-#[test]
-fn client_name_id_and_list() {
-    let server = Server::start(2, &[]);
-    let mut con = server.client();
-    let mut other = server.client();
-    assert_eq!(
-        query::<Option<String>>(&mut con, &["CLIENT", "GETNAME"]),
-        None
-    );
-    assert_eq!(
-        query::<String>(&mut con, &["CLIENT", "SETNAME", "alpha"]),
-        "OK"
-    );
-    assert_eq!(query::<String>(&mut con, &["CLIENT", "GETNAME"]), "alpha");
-    assert_eq!(
-        query_err(&mut con, &["CLIENT", "SETNAME", "a b"]),
-        "ERR Client names cannot contain spaces, newlines or special characters."
-    );
-    let id: i64 = query(&mut con, &["CLIENT", "ID"]);
-    let other_id: i64 = query(&mut other, &["CLIENT", "ID"]);
-    assert!(id > 0 && other_id > 0 && id != other_id);
-    // LIST gathers every shard's clients.
-    let list: String = query(&mut other, &["CLIENT", "LIST"]);
-    let line = |id: i64| {
-        list.lines()
-            .find(|l| l.starts_with(&format!("id={id} ")))
-            .unwrap_or_else(|| panic!("client {id} not in CLIENT LIST:\n{list}"))
-    };
-    assert!(line(id).contains(" name=alpha "), "{}", line(id));
-    assert!(line(other_id).contains(" cmd=client"), "{}", line(other_id));
-    let only: String = query(&mut other, &["CLIENT", "LIST", "ID", &id.to_string()]);
-    assert_eq!(only.lines().count(), 1);
-    assert!(only.starts_with(&format!("id={id} ")));
-}
-
-#[test]
-fn client_kill_id_closes_the_connection() {
-    let server = Server::start(2, &[]);
-    let mut killer = server.raw();
-    let Reply::Int(killer_id) = killer.cmd(&["CLIENT", "ID"]) else {
-        panic!("CLIENT ID");
-    };
-    // Ids are unique across shards; open connections until one landed on
-    // each shard, so the kill is tried on the killer's shard and on the other.
-    let mut victims = Vec::new();
-    for _ in 0..64 {
-        let mut v = server.raw();
-        let Reply::Int(id) = v.cmd(&["CLIENT", "ID"]) else {
-            panic!("CLIENT ID");
-        };
-        if !victims.iter().any(|(vid, _)| vid % 2 == id % 2) {
-            victims.push((id, v));
-        }
-        if victims.len() == 2 {
-            break;
-        }
-    }
-    for (id, mut victim) in victims {
-        let id = id.to_string();
-        assert_eq!(killer.cmd(&["CLIENT", "KILL", "ID", &id]), Reply::Int(1));
-        victim.expect_closed();
-        assert_eq!(killer.cmd(&["CLIENT", "KILL", "ID", &id]), Reply::Int(0));
-    }
-    // SKIPME defaults to yes: killing yourself by id needs SKIPME no.
-    let me = killer_id.to_string();
-    assert_eq!(killer.cmd(&["CLIENT", "KILL", "ID", &me]), Reply::Int(0));
-    assert_eq!(killer.cmd(&["PING"]), Reply::Simple("PONG".into()));
-}
-
-#[test]
-fn client_reply_off_on_skip() {
-    // Two shards, many keys: replies from other shards must be dropped too.
-    let server = Server::start(2, &[]);
-    let mut raw = server.raw();
-    let keys: Vec<String> = (0..20).map(|i| format!("key:{i}")).collect();
-    let mut pipeline = common::encode(&["CLIENT", "REPLY", "OFF"]);
-    for k in &keys {
-        pipeline.extend(common::encode(&["SET", k, "off"]));
-        pipeline.extend(common::encode(&["GET", k]));
-    }
-    pipeline.extend(common::encode(&["NOSUCHCOMMAND"]));
-    pipeline.extend(common::encode(&["CLIENT", "REPLY", "ON"]));
-    pipeline.extend(common::encode(&["GET", &keys[7]]));
-    raw.send(&pipeline);
-    // Nothing said while OFF, so the first bytes are ON's +OK.
-    assert_eq!(raw.read(), Reply::ok());
-    assert_eq!(raw.read(), Reply::bulk("off"));
-
-    let mut pipeline = common::encode(&["CLIENT", "REPLY", "SKIP"]);
-    pipeline.extend(common::encode(&["SET", &keys[3], "skipped"]));
-    for k in &keys[..5] {
-        pipeline.extend(common::encode(&["GET", k]));
-    }
-    raw.send(&pipeline);
-    let want = ["off", "off", "off", "skipped", "off"];
-    for w in want {
-        assert_eq!(raw.read(), Reply::bulk(w));
-    }
-    raw.send(&common::encode(&["CLIENT", "REPLY", "OFF"]));
-    raw.expect_silence(std::time::Duration::from_millis(100));
-    assert_eq!(raw.cmd(&["CLIENT", "REPLY", "ON"]), Reply::ok());
 }
 
 #[test]

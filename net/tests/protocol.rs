@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{encode, Reply, Server};
+use common::{encode, keys_on_two_shards, Reply, Server};
 use std::time::{Duration, Instant};
 
 fn pong() -> Reply {
@@ -59,11 +59,17 @@ fn assert_protocol_error(frame: &[u8], error: &str) {
     let mut other = server.raw();
     assert_eq!(other.cmd(&["SET", "kept", "value"]), Reply::ok());
     let mut bad = server.raw();
-    // The commands before the malformed frame in the same write still run.
-    let mut wire = encode(&["SET", "before", "1"]);
+    // Commands before the malformed frame in the same write still run, on
+    // this connection's shard and on the other.
+    let before = keys_on_two_shards("before:");
+    let mut wire = Vec::new();
+    for k in &before {
+        wire.extend(encode(&["SET", k, "1"]));
+    }
     wire.extend_from_slice(frame);
     let start = Instant::now();
     bad.send(&wire);
+    assert_eq!(bad.read(), Reply::ok());
     assert_eq!(bad.read(), Reply::ok());
     assert_eq!(bad.read(), Reply::err(error));
     bad.expect_closed();
@@ -76,8 +82,12 @@ fn assert_protocol_error(frame: &[u8], error: &str) {
     let mut fresh = server.raw();
     assert_eq!(fresh.cmd(&["PING"]), pong());
     assert_eq!(
-        fresh.cmd(&["MGET", "kept", "before"]),
-        Reply::Array(vec![Reply::bulk("value"), Reply::bulk("1")])
+        fresh.cmd(&["MGET", "kept", &before[0], &before[1]]),
+        Reply::Array(vec![
+            Reply::bulk("value"),
+            Reply::bulk("1"),
+            Reply::bulk("1")
+        ])
     );
 }
 

@@ -4,17 +4,12 @@
 
 mod common;
 
-use common::{encode, err_text, Reply, Server};
+use common::{encode, keys_on_two_shards, query, query_err, shard_of, Reply, Server};
 use redis::Commands;
 use std::collections::{HashMap, HashSet};
 
 /// SCAN's cursor carries the shard it is walking in its top 16 bits.
 const CURSOR_SHIFT: u32 = 48;
-
-/// The shard owning `key` with `shards` shards (Redis Cluster slot ranges).
-fn shard_of(key: &str, shards: usize) -> usize {
-    engine::slot::slot_owner(engine::slot::key_slot(key.as_bytes()), shards)
-}
 
 fn keys(prefix: &str, n: usize) -> Vec<String> {
     (0..n).map(|i| format!("{prefix}{i}")).collect()
@@ -104,8 +99,10 @@ fn multi_key_commands_merge_in_key_order() {
     assert_eq!(got, want);
     let present = want.iter().filter(|w| w.is_some()).count() as i64;
     assert_eq!(con.exists::<_, i64>(&asked).unwrap(), present);
+    // DEL counts each key once, however often it is named.
     let doomed: Vec<&String> = ks.iter().step_by(2).collect();
     let mut del_args: Vec<String> = doomed.iter().map(|k| k.to_string()).collect();
+    del_args.extend(doomed.iter().rev().map(|k| k.to_string()));
     del_args.push("missing".into());
     assert_eq!(con.del::<_, i64>(&del_args).unwrap(), doomed.len() as i64);
     let got: Vec<Option<String>> = con.mget(&ks).unwrap();
@@ -179,40 +176,83 @@ fn flushall_empties_every_shard() {
 fn keys_on_different_shards_are_crossslot() {
     let server = Server::start(2, &[]);
     let mut con = server.client();
-    let a = "a";
-    let b = (0..)
-        .map(|i| format!("b{i}"))
-        .find(|k| shard_of(k, 2) != shard_of(a, 2))
-        .unwrap();
+    let [a, b] = keys_on_two_shards("k");
+    let a = a.as_str();
     let crossslot = "CROSSSLOT Keys in request don't hash to the same slot";
-    let err = |con: &mut redis::Connection, args: &[&str]| {
-        let mut cmd = redis::cmd(args[0]);
-        args[1..].iter().for_each(|x| {
-            cmd.arg(*x);
-        });
-        err_text(&cmd.query::<redis::Value>(con).unwrap_err())
-    };
-    assert_eq!(err(&mut con, &["MSETNX", a, "1", &b, "2"]), crossslot);
+    assert_eq!(query_err(&mut con, &["MSETNX", a, "1", &b, "2"]), crossslot);
     assert_eq!(con.exists::<_, i64>(&[a, &b]).unwrap(), 0);
     let () = con.set(a, "1").unwrap();
-    assert_eq!(err(&mut con, &["RENAME", a, &b]), crossslot);
+    assert_eq!(query_err(&mut con, &["RENAME", a, &b]), crossslot);
     assert_eq!(con.get::<_, String>(a).unwrap(), "1");
 
     // The same hash tag puts both keys on one shard, whatever else they say.
     let (ta, tb) = ("{t}a", "{t}b0");
-    assert_eq!(
-        redis::cmd("MSETNX")
-            .arg(ta)
-            .arg("1")
-            .arg(tb)
-            .arg("2")
-            .query::<i64>(&mut con)
-            .unwrap(),
-        1
-    );
+    assert_eq!(query::<i64>(&mut con, &["MSETNX", ta, "1", tb, "2"]), 1);
     let () = con.rename(ta, "{t}renamed").unwrap();
     let got: Vec<Option<String>> = con.mget(&[ta, "{t}renamed", tb]).unwrap();
     assert_eq!(got, [None, Some("1".into()), Some("2".into())]);
+}
+
+#[test]
+fn resp3_replies_come_from_every_shard() {
+    let server = Server::start(2, &[]);
+    let mut raw = server.raw();
+    let ks = keys("r", 8);
+    let Reply::Map(hello) = raw.cmd(&["HELLO", "3"]) else {
+        panic!("HELLO 3 must answer a map");
+    };
+    assert!(hello.contains(&(Reply::bulk("proto"), Reply::Int(3))));
+    // Replies made on the other shard are in RESP3 too.
+    for k in &ks {
+        assert_eq!(
+            raw.cmd(&["GET", k]),
+            Reply::Null,
+            "{k} on shard {}",
+            shard_of(k, 2)
+        );
+    }
+    let mut mget = vec!["MGET"];
+    mget.extend(ks.iter().map(String::as_str));
+    assert_eq!(raw.cmd(&mget), Reply::Array(vec![Reply::Null; ks.len()]));
+    assert!(matches!(raw.cmd(&["HELLO", "2"]), Reply::Array(_)));
+    for k in &ks {
+        assert_eq!(
+            raw.cmd(&["GET", k]),
+            Reply::Nil,
+            "{k} on shard {}",
+            shard_of(k, 2)
+        );
+    }
+}
+
+#[test]
+fn concurrent_clients_count_right_across_shards() {
+    let server = Server::start(2, &[]);
+    let counters = keys("counter:", 10);
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let mut raw = server.raw();
+            let counters = counters.clone();
+            std::thread::spawn(move || {
+                for round in 0..5 {
+                    let mut wire = Vec::new();
+                    for i in 0..100 {
+                        wire.extend(encode(&["INCR", &counters[(i + t + round) % 10]]));
+                    }
+                    raw.send(&wire);
+                    for _ in 0..100 {
+                        assert!(matches!(raw.read(), Reply::Int(_)));
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let mut con = server.client();
+    let got: Vec<i64> = con.mget(&counters).unwrap();
+    assert_eq!(got, vec![200; 10]);
 }
 
 #[test]
@@ -244,9 +284,28 @@ fn pipeline_replies_come_back_in_request_order() {
             }
         }
     }
+    // SELECT mid-pipeline: later commands, on any shard, use the new db.
+    for db in ["1", "0"] {
+        wire.extend(encode(&["SELECT", db]));
+        want.push(Reply::ok());
+        for k in ["p:0", "p:1", "p:2", "p:3", "p:4", "p:5"] {
+            wire.extend(encode(&["SET", k, "one"]));
+            want.push(Reply::ok());
+            wire.extend(encode(&["GET", k]));
+            want.push(Reply::bulk("one"));
+        }
+        wire.extend(encode(&["GET", "p:7"]));
+        want.push(if db == "1" {
+            Reply::Nil
+        } else {
+            Reply::bulk("v14")
+        });
+    }
     raw.send(&wire);
     for (i, w) in want.iter().enumerate() {
         assert_eq!(&raw.read(), w, "reply {i}");
     }
     assert_eq!(raw.cmd(&["DBSIZE"]), Reply::Int(500));
+    assert_eq!(raw.cmd(&["SELECT", "1"]), Reply::ok());
+    assert_eq!(raw.cmd(&["DBSIZE"]), Reply::Int(6));
 }

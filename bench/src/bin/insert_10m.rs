@@ -6,8 +6,9 @@
 //!
 //! Prints the total time and inserts/s, the latency percentiles up to p99.99
 //! and the maximum, how many inserts took over 100 µs and over 1 ms and how
-//! many of those split a table segment, the slowest inserts, the RSS growth
-//! per key, and the page faults and involuntary context switches of the run.
+//! many of those split a table segment, the slowest inserts, the table's own
+//! memory and the RSS growth per key, and the page faults and involuntary
+//! context switches of the run.
 //! `--attribute` also reads the thread's rusage around every insert, so each
 //! slow insert is marked with its own page faults and whether it was
 //! preempted: on a busy machine or a VM, a slow insert may be the scheduler's
@@ -125,25 +126,6 @@ fn main() {
         }
     }
     let total = start.elapsed();
-    if std::env::var_os("DEBUG_NONE").is_some() {
-        let none: Vec<_> = slow
-            .iter()
-            .filter(|s| !s.split && s.faults == Some(0) && s.preempted == Some(false))
-            .collect();
-        let mut ns: Vec<u32> = none.iter().map(|s| s.ns).collect();
-        ns.sort();
-        eprintln!(
-            "none: n={} min={} med={} max={}",
-            ns.len(),
-            ns.first().unwrap_or(&0),
-            ns.get(ns.len() / 2).unwrap_or(&0),
-            ns.last().unwrap_or(&0)
-        );
-        for s in none.iter().take(40) {
-            eprint!("{}:{} ", s.index, s.ns / 1000);
-        }
-        eprintln!();
-    }
     let run = usage(libc::RUSAGE_SELF);
     let rss = rss_bytes()
         .zip(rss_before)
@@ -177,14 +159,16 @@ fn main() {
         describe(&over_ms)
     );
     let over_ms = over_ms.len();
-    slow.sort_unstable_by(|a, b| b.ns.cmp(&a.ns));
+    slow.sort_unstable_by_key(|s| std::cmp::Reverse(s.ns));
     let worst: Vec<String> = slow.iter().take(SLOWEST).map(one).collect();
     if !worst.is_empty() {
         println!("slowest: {}", worst.join(", "));
     }
+    let table = &shard.dbs[0].table;
     println!(
-        "table segments at the end: {}; RSS growth {}",
-        shard.dbs[0].table.segments(),
+        "table at the end: {} segments, buckets and directory {:.1} bytes/key; RSS growth {}",
+        table.segments(),
+        table.overhead_bytes() as f64 / n as f64,
         rss.map_or("n/a".into(), |b| format!(
             "{:.2} GB, {:.1} bytes/key",
             b as f64 / 1e9,

@@ -268,6 +268,20 @@ fn setrange(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
     Ok(())
 }
 
+const GETRANGE: CommandSpec = CommandSpec {
+    name: "getrange",
+    arity: 4,
+    flags: "readonly",
+    keys: (1, 1, 1),
+    acl: "read string slow",
+    route: Route::Keyed,
+    exec: Exec::Shard(getrange),
+    group: "string",
+    summary: "Returns a substring of the string stored at a key.",
+    since: "2.4.0",
+    ..CommandSpec::DEFAULT
+};
+
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "get",
@@ -503,31 +517,13 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "2.6.0",
         ..CommandSpec::DEFAULT
     },
-    CommandSpec {
-        name: "getrange",
-        arity: 4,
-        flags: "readonly",
-        keys: (1, 1, 1),
-        acl: "read string slow",
-        route: Route::Keyed,
-        exec: Exec::Shard(getrange),
-        group: "string",
-        summary: "Returns a substring of the string stored at a key.",
-        since: "2.4.0",
-        ..CommandSpec::DEFAULT
-    },
+    GETRANGE,
+    // GETRANGE's old name.
     CommandSpec {
         name: "substr",
-        arity: 4,
-        flags: "readonly",
-        keys: (1, 1, 1),
-        acl: "read string slow",
-        route: Route::Keyed,
-        exec: Exec::Shard(getrange),
-        group: "string",
         summary: "Returns a substring from a string value.",
         since: "1.0.0",
-        ..CommandSpec::DEFAULT
+        ..GETRANGE
     },
     CommandSpec {
         name: "setrange",

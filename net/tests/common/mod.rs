@@ -119,16 +119,19 @@ impl Drop for Server {
     }
 }
 
-/// A RESP2 reply as read off the wire.
+/// A reply as read off the wire: RESP2, plus RESP3's null and map.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {
     Simple(String),
     Error(String),
     Int(i64),
     Bulk(Vec<u8>),
-    /// `$-1` or `*-1`.
+    /// RESP2's `$-1` or `*-1`.
     Nil,
+    /// RESP3's `_`.
+    Null,
     Array(Vec<Reply>),
+    Map(Vec<(Reply, Reply)>),
 }
 
 impl Reply {
@@ -154,7 +157,7 @@ pub fn encode(args: &[&str]) -> Vec<u8> {
     out
 }
 
-/// A raw client socket: write any bytes, read RESP2 replies.
+/// A raw client socket: write any bytes, read replies.
 pub struct Raw {
     w: TcpStream,
     r: BufReader<TcpStream>,
@@ -199,13 +202,16 @@ impl Raw {
             }
             "*" if len() < 0 => Reply::Nil,
             "*" => Reply::Array((0..len()).map(|_| self.read()).collect()),
-            _ => panic!("not a RESP2 reply: {line:?}"),
+            "_" => Reply::Null,
+            "%" => Reply::Map((0..len()).map(|_| (self.read(), self.read())).collect()),
+            _ => panic!("reply of an unexpected type: {line:?}"),
         }
     }
 
     fn line(&mut self) -> String {
         let mut line = Vec::new();
         self.r.read_until(b'\n', &mut line).expect("reply line");
+        assert!(!line.is_empty(), "connection closed by the server");
         assert!(line.ends_with(b"\r\n"), "truncated reply line {line:?}");
         line.truncate(line.len() - 2);
         String::from_utf8(line).expect("reply line is UTF-8")
@@ -235,12 +241,53 @@ impl Raw {
     }
 }
 
+/// Runs a command through the `redis` crate; panics with the server's text on an error.
+pub fn query<T: redis::FromRedisValue>(con: &mut redis::Connection, args: &[&str]) -> T {
+    redis_cmd(args)
+        .query(con)
+        .unwrap_or_else(|e| panic!("{args:?}: {}", err_text(&e)))
+}
+
+/// Runs a command that must fail and returns its error text.
+pub fn query_err(con: &mut redis::Connection, args: &[&str]) -> String {
+    match redis_cmd(args).query::<redis::Value>(con) {
+        Ok(v) => panic!("{args:?}: expected an error, got {v:?}"),
+        Err(e) => err_text(&e),
+    }
+}
+
+fn redis_cmd(args: &[&str]) -> redis::Cmd {
+    let mut cmd = redis::cmd(args[0]);
+    for a in &args[1..] {
+        cmd.arg(*a);
+    }
+    cmd
+}
+
 /// The full error text (`CODE detail`) of a `redis` crate error.
 pub fn err_text(e: &redis::RedisError) -> String {
     match (e.code(), e.detail()) {
         (Some(code), Some(detail)) => format!("{code} {detail}"),
         _ => e.to_string(),
     }
+}
+
+/// The shard owning `key` among `shards` (Redis Cluster slots, split in
+/// equal ranges), to pick keys that are, or are not, on the same shard.
+pub fn shard_of(key: &str, shards: usize) -> usize {
+    engine::slot::slot_owner(engine::slot::key_slot(key.as_bytes()), shards)
+}
+
+/// Two keys named `{prefix}N`, the first on shard 0 and the second on
+/// shard 1 of a two-shard server.
+pub fn keys_on_two_shards(prefix: &str) -> [String; 2] {
+    let find = |shard| {
+        (0..)
+            .map(|i| format!("{prefix}{i}"))
+            .find(|k| shard_of(k, 2) == shard)
+            .unwrap()
+    };
+    [find(0), find(1)]
 }
 
 /// Polls `check` every 10 ms until it holds, failing after `limit`.
