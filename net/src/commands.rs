@@ -614,6 +614,13 @@ fn shutdown(args: &Args) -> Res {
     std::process::exit(0);
 }
 
+/// Every command the server knows: the engine's families and this file's.
+pub fn registry() -> engine::Registry {
+    let mut tables = engine::cmd::tables();
+    tables.push(COMMANDS);
+    engine::Registry::new(&tables)
+}
+
 macro_rules! conn_cmd {
     ($name:literal, $arity:expr, $flags:literal, $acl:literal, $op:expr, $group:literal, $summary:literal, $subs:expr) => {
         CommandSpec {
@@ -733,3 +740,14 @@ pub static COMMANDS: &[CommandSpec] = &[
         &[]
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_full_command_table_has_each_name_once() {
+        // Registry::new panics on a duplicate, and this is the table the server builds.
+        let registry = super::registry();
+        assert!(registry.lookup(b"HELLO").is_some());
+        assert!(registry.lookup(b"get").is_some());
+    }
+}

@@ -126,9 +126,7 @@ async fn shard_main(
     meshes: Option<(MeshBuilder<Request, Full>, MeshBuilder<Response, Full>)>,
     ready: &mpsc::Sender<Result<usize, String>>,
 ) -> Result<(), String> {
-    let mut tables = engine::cmd::tables();
-    tables.push(crate::commands::COMMANDS);
-    let registry = Rc::new(engine::Registry::new(&tables));
+    let registry = Rc::new(crate::commands::registry());
     let mut receivers = None;
     let links = match meshes {
         Some((req, resp)) => {
