@@ -7,7 +7,9 @@
 //! after it stops, so the insert figures are the table's work: hashing,
 //! probing and segment splits, not the allocation of keys and values.
 
-use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{
+    black_box, criterion_group, criterion_main, BatchSize, Criterion, SamplingMode, Throughput,
+};
 use engine::table::{Entry, Table};
 use engine::value::{StrVal, Value};
 use ringcache_bench::{key, scatter, KEY_LEN, VALUE};
@@ -45,9 +47,11 @@ fn lookup_keys(base: u64) -> Vec<[u8; KEY_LEN]> {
 
 fn insert(c: &mut Criterion) {
     let mut group = c.benchmark_group("table 1M keys");
+    // An iteration takes about a second: ten flat samples, one each.
     group
         .sample_size(10)
-        .measurement_time(Duration::from_secs(10))
+        .sampling_mode(SamplingMode::Flat)
+        .measurement_time(Duration::from_secs(30))
         .throughput(Throughput::Elements(KEYS));
     group.bench_function("insert_new", |b| {
         b.iter_batched(

@@ -25,6 +25,7 @@ pub struct ClientInfo {
     pub db: usize,
     pub resp: u8,
     pub created: Instant,
+    /// When the client last sent something.
     pub last_active: Instant,
     pub last_cmd: &'static str,
     pub qbuf: usize,
@@ -148,8 +149,9 @@ impl Clients {
     }
 
     /// Marks matching clients killed and shuts their sockets so a pending
-    /// read wakes and the connection task ends.
-    pub fn kill(&self, f: &KillFilter) -> i64 {
+    /// read wakes and the connection task ends. The client asking (`asker`)
+    /// is only marked: its connection sends this reply first, then closes.
+    pub fn kill(&self, f: &KillFilter, asker: Option<u64>) -> i64 {
         if f.none {
             return 0;
         }
@@ -162,6 +164,10 @@ impl Clients {
                 && f.skip_id != Some(*id);
             if hit && !c.killed {
                 c.killed = true;
+                if asker == Some(*id) {
+                    n += 1;
+                    continue;
+                }
                 // SAFETY: fd belongs to a live connection of this shard; shutdown
                 // only ends its I/O, the connection task closes it.
                 unsafe { libc::shutdown(c.fd, libc::SHUT_RDWR) };

@@ -334,7 +334,7 @@ async fn client_kill(state: &Rc<ShardState>, conn: &Conn, args: &Args<'_>, out: 
             addr: Some(String::from_utf8_lossy(args.get(2)).into_owned()),
             ..Default::default()
         };
-        let killed = kill_everywhere(state, filter).await;
+        let killed = kill_everywhere(state, conn, filter).await;
         if killed == 0 {
             return Err(err("ERR No such client"));
         }
@@ -384,12 +384,12 @@ async fn client_kill(state: &Rc<ShardState>, conn: &Conn, args: &Args<'_>, out: 
     if skipme {
         f.skip_id = Some(conn.id);
     }
-    out.int(kill_everywhere(state, f).await);
+    out.int(kill_everywhere(state, conn, f).await);
     Ok(())
 }
 
-async fn kill_everywhere(state: &Rc<ShardState>, f: KillFilter) -> i64 {
-    let replies = state.call_all(|| Op::ClientKill(f.clone())).await;
+async fn kill_everywhere(state: &Rc<ShardState>, conn: &Conn, f: KillFilter) -> i64 {
+    let replies = state.call_all(|| Op::ClientKill(f.clone(), conn.id)).await;
     replies
         .iter()
         .map(|r| if let Reply::Count(n) = r { *n } else { 0 })

@@ -24,6 +24,7 @@ use glommio::net::TcpStream;
 use std::cell::RefCell;
 use std::os::fd::AsRawFd;
 use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 const READ_CHUNK: usize = 16 * 1024;
 
@@ -76,6 +77,9 @@ pub async fn serve(state: Rc<ShardState>, mut stream: TcpStream) {
         run(&state, &mut stream, &mut conn).await;
     }
     state.clients.borrow_mut().remove(id);
+    state
+        .connected
+        .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     let _ = stream.close().await;
 }
 
@@ -102,17 +106,31 @@ async fn run(state: &Rc<ShardState>, stream: &mut TcpStream, conn: &mut Conn) {
     let mut scratch = Vec::new();
     let mut out = Out::new(false);
     let mut batch = Batch::default();
+    let mut timeout = 0;
     loop {
         if filled == rbuf.len() {
             rbuf.resize(rbuf.len() * 2, 0);
+        }
+        let idle_limit = state.config.borrow().timeout;
+        if idle_limit != timeout {
+            // Redis's `timeout`: close a client idle this many seconds (0 = never).
+            timeout = idle_limit;
+            let limit = (timeout > 0).then(|| Duration::from_secs(timeout as u64));
+            if stream.set_read_timeout(limit).is_err() {
+                return;
+            }
         }
         let n = match stream.read(&mut rbuf[filled..]).await {
             Ok(0) | Err(_) => return,
             Ok(n) => n,
         };
         filled += n;
-        if conn.info.borrow().killed {
-            return;
+        {
+            let mut info = conn.info.borrow_mut();
+            if info.killed {
+                return;
+            }
+            info.last_active = Instant::now();
         }
         let (limits, qbuf_limit) = {
             let c = state.config.borrow();
@@ -168,7 +186,7 @@ async fn run(state: &Rc<ShardState>, stream: &mut TcpStream, conn: &mut Conn) {
                 out.buf.shrink_to(64 * 1024);
             }
         }
-        if flow == Flow::Close || filled as u64 > qbuf_limit {
+        if flow == Flow::Close || filled as u64 > qbuf_limit || conn.info.borrow().killed {
             return;
         }
         if filled == 0 && rbuf.len() > 4 * READ_CHUNK {

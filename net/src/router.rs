@@ -27,8 +27,9 @@ pub enum Op {
     Stats,
     /// This shard's CLIENT LIST lines matching the filter.
     ClientList(crate::client::ListFilter),
-    /// Close this shard's clients matching the filter; reply with how many.
-    ClientKill(crate::client::KillFilter),
+    /// Close this shard's clients matching the filter (the asking client,
+    /// by id, closes after its reply); reply with how many.
+    ClientKill(crate::client::KillFilter, u64),
     /// One SCAN step over this shard's part of database `db`.
     Scan {
         db: u8,

@@ -9,7 +9,9 @@ use glommio::channels::channel_mesh::{Full, MeshBuilder};
 use glommio::net::TcpListener;
 use glommio::{LocalExecutorBuilder, Placement};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
+use std::sync::Arc;
 
 /// Memory each shard's rings register for I/O (pinned, so it counts against
 /// RLIMIT_MEMLOCK). Sockets read into ordinary buffers; this is for files.
@@ -81,17 +83,19 @@ pub fn run(plan: Plan) -> Result<(), String> {
         )
     });
     let (ready_tx, ready_rx) = mpsc::channel::<Result<usize, String>>();
+    let connected = Arc::new(AtomicUsize::new(0));
     let mut handles = Vec::new();
     for shard in 0..shards {
         let cpu = cpus[shard % cpus.len()];
         let config = config.clone();
         let meshes = meshes.clone();
         let ready = ready_tx.clone();
+        let connected = connected.clone();
         let handle = LocalExecutorBuilder::new(Placement::Fixed(cpu))
             .name(&format!("shard-{shard}"))
             .io_memory(IO_MEMORY)
             .spawn(move || async move {
-                if let Err(e) = shard_main(shard, shards, config, meshes, &ready).await {
+                if let Err(e) = shard_main(shard, shards, config, meshes, connected, &ready).await {
                     let _ = ready.send(Err(e));
                 }
             })
@@ -124,20 +128,26 @@ async fn shard_main(
     nshards: usize,
     config: Config,
     meshes: Option<(MeshBuilder<Request, Full>, MeshBuilder<Response, Full>)>,
+    connected: Arc<AtomicUsize>,
     ready: &mpsc::Sender<Result<usize, String>>,
 ) -> Result<(), String> {
     let registry = Rc::new(crate::commands::registry());
     let mut receivers = None;
     let links = match meshes {
         Some((req, resp)) => {
-            let (req_tx, req_rx) = req
-                .join()
-                .await
-                .map_err(|_| "could not join the shard mesh".to_string())?;
-            let (resp_tx, resp_rx) = resp
-                .join()
-                .await
-                .map_err(|_| "could not join the shard mesh".to_string())?;
+            // glommio's mesh join can miss a cross-thread wake-up and leave a
+            // shard asleep while its peer waits on it (seen about once in a
+            // hundred starts under load). A ticker keeps this executor
+            // polling until the join is done; dropping the task stops it.
+            let ticker = glommio::spawn_local(async {
+                loop {
+                    glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
+                }
+            });
+            let joined = "could not join the shard mesh".to_string();
+            let (req_tx, req_rx) = req.join().await.map_err(|_| joined.clone())?;
+            let (resp_tx, resp_rx) = resp.join().await.map_err(|_| joined)?;
+            drop(ticker);
             receivers = Some((Rc::new(req_rx), Rc::new(resp_rx)));
             Some((req_tx, resp_tx))
         }
@@ -157,7 +167,9 @@ async fn shard_main(
             }
         }
     }
-    let state = Rc::new(ShardState::new(id, nshards, config, registry, links));
+    let state = Rc::new(ShardState::new(
+        id, nshards, config, registry, links, connected,
+    ));
     if let Some((req_rx, resp_rx)) = receivers {
         for peer in (0..nshards).filter(|&p| p != id) {
             glommio::spawn_local(state.clone().serve_peer_requests(req_rx.clone(), peer)).detach();
@@ -166,11 +178,6 @@ async fn shard_main(
         }
     }
     glommio::spawn_local(state.clone().expire_loop()).detach();
-    let per_shard_max = state
-        .config
-        .borrow()
-        .maxclients
-        .div_ceil(nshards.max(1) as u64) as usize;
     let mut accepts = Vec::new();
     for listener in listeners {
         let state = state.clone();
@@ -178,7 +185,9 @@ async fn shard_main(
             loop {
                 match listener.accept().await {
                     Ok(stream) => {
-                        if state.clients.borrow().len() >= per_shard_max {
+                        let max = state.config.borrow().maxclients as usize;
+                        if state.connected.fetch_add(1, Ordering::Relaxed) >= max {
+                            state.connected.fetch_sub(1, Ordering::Relaxed);
                             state.clients.borrow_mut().rejected += 1;
                             glommio::spawn_local(refuse(stream)).detach();
                             continue;

@@ -15,6 +15,8 @@ use glommio::channels::local_channel::{self, LocalSender};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 pub enum Pending {
@@ -49,6 +51,10 @@ pub struct ShardState {
     /// Owner shard of each of the 16384 slots (a flat array, as the design says).
     owners: Box<[u8]>,
     pub net: RefCell<NetStats>,
+    /// Clients connected on every shard together, for `maxclients`. The one
+    /// count shared between shards: touched once per accept and once per
+    /// close, never per command, so it costs the data path nothing.
+    pub connected: Arc<AtomicUsize>,
     pub started: Instant,
     req_tx: Option<Senders<Request>>,
     resp_tx: Option<Senders<Response>>,
@@ -70,6 +76,7 @@ impl ShardState {
         config: Config,
         registry: Rc<Registry>,
         links: Option<(Senders<Request>, Senders<Response>)>,
+        connected: Arc<AtomicUsize>,
     ) -> Self {
         let mut engine = Shard::new(id, nshards, config.databases, registry.clone());
         apply_engine_conf(&mut engine, &config);
@@ -90,6 +97,7 @@ impl ShardState {
             registry,
             owners,
             net: RefCell::new(NetStats::default()),
+            connected,
             started: Instant::now(),
             req_tx,
             resp_tx,
@@ -159,7 +167,9 @@ impl ShardState {
                 &self.net.borrow(),
             ))),
             Op::ClientList(filter) => Reply::Text(self.clients.borrow().list(&filter)),
-            Op::ClientKill(filter) => Reply::Count(self.clients.borrow().kill(&filter)),
+            Op::ClientKill(filter, asker) => {
+                Reply::Count(self.clients.borrow().kill(&filter, Some(asker)))
+            }
             Op::Scan {
                 db,
                 pos,

@@ -1,10 +1,10 @@
-//! Commands end to end through the `redis` crate (and a raw socket where the
-//! crate cannot show what is on the wire): strings and keys, TTLs, databases,
-//! HELLO, AUTH, CLIENT, CONFIG, INFO, COMMAND and the unknown-command error.
+//! Commands end to end through the `redis` crate: strings and keys, TTLs,
+//! databases, HELLO, AUTH, CONFIG, INFO, COMMAND and the errors for unknown
+//! commands and wrong arity.
 
 mod common;
 
-use common::{query, query_err, Server};
+use common::{query, query_err, Reply, Server};
 use redis::{Commands, Value};
 use std::collections::HashMap;
 
@@ -176,15 +176,18 @@ fn config_get_set_reach_every_shard() {
         ),
         "OK"
     );
-    // Every connection sees it, whichever shard it is on.
-    for _ in 0..4 {
-        let mut other = server.client();
-        assert_eq!(
-            get(&mut other, "maxmemory-policy")["maxmemory-policy"],
-            "allkeys-lru"
-        );
-        assert_eq!(get(&mut other, "hz")["hz"], "50");
-        let info: String = query(&mut other, &["INFO", "server"]);
+    // Connections on every shard see the new values.
+    for (_, mut raw) in server.raw_per_shard(2) {
+        for (name, value) in [("maxmemory-policy", "allkeys-lru"), ("hz", "50")] {
+            assert_eq!(
+                raw.cmd(&["CONFIG", "GET", name]),
+                Reply::Array(vec![Reply::bulk(name), Reply::bulk(value)])
+            );
+        }
+        let Reply::Bulk(info) = raw.cmd(&["INFO", "server"]) else {
+            panic!("INFO server");
+        };
+        let info = String::from_utf8(info).unwrap();
         assert!(info.contains("\r\nhz:50\r\n"), "{info}");
     }
     let all = get(&mut con, "maxmemory*");

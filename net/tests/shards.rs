@@ -198,6 +198,7 @@ fn resp3_replies_come_from_every_shard() {
     let server = Server::start(2, &[]);
     let mut raw = server.raw();
     let ks = keys("r", 8);
+    assert!(ks.iter().any(|k| shard_of(k, 2) == 0) && ks.iter().any(|k| shard_of(k, 2) == 1));
     let Reply::Map(hello) = raw.cmd(&["HELLO", "3"]) else {
         panic!("HELLO 3 must answer a map");
     };

@@ -78,7 +78,7 @@ impl Server {
                     let _ = server.child.kill();
                     let _ = server.child.wait();
                     let err = server.stderr.take().unwrap().join().unwrap_or_default();
-                    panic!("server not ready ({e:?}); stderr:\n{err}");
+                    panic!("no readiness line within {START_TIMEOUT:?} ({e:?}); stderr:\n{err}");
                 }
             }
         }
@@ -103,6 +103,25 @@ impl Server {
 
     pub fn raw(&self) -> Raw {
         Raw::connect(self.port)
+    }
+
+    /// One raw connection accepted by each of the server's `shards`, in shard
+    /// order, with its client id. The kernel spreads connections over the
+    /// shards, and a client id is `sequence * shards + shard`, so connections
+    /// are opened until every shard has one.
+    pub fn raw_per_shard(&self, shards: usize) -> Vec<(i64, Raw)> {
+        let mut found: Vec<Option<(i64, Raw)>> = (0..shards).map(|_| None).collect();
+        for _ in 0..64 * shards {
+            let mut raw = self.raw();
+            let Reply::Int(id) = raw.cmd(&["CLIENT", "ID"]) else {
+                panic!("CLIENT ID");
+            };
+            found[id as usize % shards].get_or_insert((id, raw));
+            if found.iter().all(Option::is_some) {
+                return found.into_iter().flatten().collect();
+            }
+        }
+        panic!("no connection landed on some shard");
     }
 }
 
