@@ -256,7 +256,6 @@ pub static COMMANDS: &[CommandSpec] = &[
         summary: "A container for memory diagnostics commands.",
         since: "4.0.0",
         subcommands: &["usage", "help"],
-        ..CommandSpec::DEFAULT
     },
     CommandSpec {
         name: "function",
