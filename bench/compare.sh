@@ -12,7 +12,8 @@
 #      lives in; the server is that repository's target/release/ringcache-server
 #      (CARGO_TARGET_DIR is ignored on purpose).
 #   2. Sizes the runs: a short probe against a scratch redis-server picks -n so
-#      one run lasts about RUN_SECS on redis (same -n for both servers).
+#      one run lasts about RUN_SECS on redis (same -n for both servers), kept
+#      within 100k..300k at -P 1 and 400k..1.5M at -P 16.
 #   3. ROUNDS rounds; each starts both servers fresh, one after the other,
 #      pinned to SERVER_CPU, and loads them from LOAD_CPU with:
 #        redis-benchmark -t set,get -P 1 and -P 16, -c 50 -d 100 -r 100000
@@ -30,10 +31,10 @@
 # Environment (defaults in brackets):
 #   SERVER_CPU [1]  LOAD_CPU [0]     CPUs for the servers / for the load tools
 #   ROUNDS [2]                       rounds of the throughput runs (medians)
-#   RUN_SECS [3]                     target length of one redis-benchmark run
+#   RUN_SECS [2]                     target length of one redis-benchmark run
 #   REQUESTS_P1, REQUESTS_P16        fix -n instead of probing
 #   MEMTIER [/tmp/peer/memtier/memtier_benchmark if present]; MEMTIER= skips it
-#   MEMTIER_SECS [4]                 target length of the memtier run
+#   MEMTIER_SECS [3]                 target length of the memtier run
 #   MEM_KEYS [1000000]               keys loaded for the memory figures
 #
 # Latency sources: redis-benchmark's p50/p99 are its "latency summary";
@@ -51,8 +52,8 @@ RING_BIN=$REPO/target/release/ringcache-server
 SERVER_CPU=${SERVER_CPU:-1}
 LOAD_CPU=${LOAD_CPU:-0}
 ROUNDS=${ROUNDS:-2}
-RUN_SECS=${RUN_SECS:-3}
-MEMTIER_SECS=${MEMTIER_SECS:-4}
+RUN_SECS=${RUN_SECS:-2}
+MEMTIER_SECS=${MEMTIER_SECS:-3}
 MEM_KEYS=${MEM_KEYS:-1000000}
 if [ -z "${MEMTIER+set}" ] && [ -x /tmp/peer/memtier/memtier_benchmark ]; then
     MEMTIER=/tmp/peer/memtier/memtier_benchmark
@@ -126,20 +127,36 @@ done
 [ "$SERVER_CPU" != "$LOAD_CPU" ] ||
     echo "compare.sh: warning: SERVER_CPU = LOAD_CPU = $SERVER_CPU; server and load share a CPU" >&2
 
-free_port() { # a port on 127.0.0.1 nobody answers on
-    local p i
+# A port below the kernel's ephemeral range (so no client connection of ours
+# or anyone's can be holding it) that no socket on this host uses.
+free_port() {
+    local low p i
+    read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+    [ "$low" -gt 12000 ] || low=32768
     for ((i = 0; i < 100; i++)); do
-        p=$((20000 + RANDOM % 30000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+        p=$((10000 + RANDOM % (low - 10000)))
+        awk -v port="$(printf '%04X' "$p")" 'NR > 1 { split($2, a, ":"); if (a[2] == port) found = 1 }
+            END { exit !found }' /proc/net/tcp /proc/net/tcp6 2>/dev/null || {
             echo "$p"
             return
-        fi
+        }
     done
     die "no free port found"
 }
 
-# start_server KIND PORT: sets SERVER_PID once the server answers PING.
+# start_server KIND: starts a fresh server on a free port; sets SERVER_PORT,
+# and SERVER_PID once it answers PING. A port taken between the check and
+# the bind is retried on another.
 start_server() {
+    local kind=$1 attempt
+    for attempt in 1 2 3; do
+        SERVER_PORT=$(free_port) || exit 1
+        start_on "$kind" "$SERVER_PORT" && return
+    done
+    die "$kind could not bind a port in 3 attempts (logs in $WORK)"
+}
+
+start_on() { # start_on KIND PORT: 0 when up, 1 when the port was taken
     local kind=$1 port=$2 log="$WORK/$1-$2.log" i
     if [ "$kind" = ringcache ]; then
         taskset -c "$SERVER_CPU" "$RING_BIN" --port "$port" --shards 1 >"$log" 2>&1 &
@@ -150,8 +167,12 @@ start_server() {
     SERVER_PID=$! # taskset execs the server: this is the server's PID
     RUNNING+=("$SERVER_PID")
     for ((i = 0; i < 400; i++)); do
-        kill -0 "$SERVER_PID" 2>/dev/null || die "$kind exited before answering PING (log: $log)"
-        [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ] && return
+        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+            stop_server "$SERVER_PID"
+            grep -qi 'address already in use' "$log" && return 1
+            die "$kind exited before answering PING (log: $log)"
+        fi
+        [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ] && return 0
         sleep 0.05
     done
     die "$kind not answering PING on port $port after 20 s (log: $log)"
@@ -245,17 +266,22 @@ if [ -n "${REQUESTS_P1:-}" ] && [ -n "${REQUESTS_P16:-}" ]; then
     N16=$REQUESTS_P16
 else
     echo "== sizing runs for ~${RUN_SECS}s each on redis-server" >&2
-    port=$(free_port) || exit 1
-    start_server redis "$port"
-    size_n() { # size_n PIPELINE PROBE_N: -n for RUN_SECS, a multiple of 10,000
+    start_server redis
+    port=$SERVER_PORT
+    # size_n PIPELINE PROBE_N MIN MAX: -n for RUN_SECS at the probed rate, a
+    # multiple of 10,000 within MIN..MAX. The bounds matter on a shared
+    # machine: a probe that lands in a busy moment would size runs too short
+    # to measure CPU, one in a quiet moment runs too long.
+    size_n() {
         local ops
         ops=$(redis_benchmark "$port" set "$1" "$2" "$WORK/probe-P$1.log" | cut -d' ' -f1)
         [ -n "$ops" ] || exit 1
-        awk -v o="$ops" -v s="$RUN_SECS" \
-            'BEGIN { n = int(o * s / 10000 + 0.5) * 10000; print (n < 10000 ? 10000 : n) }'
+        awk -v o="$ops" -v s="$RUN_SECS" -v lo="$3" -v hi="$4" 'BEGIN {
+            n = int(o * s / 10000 + 0.5) * 10000
+            print (n < lo ? lo : n > hi ? hi : n) }'
     }
-    N1=${REQUESTS_P1:-$(size_n 1 20000)}
-    N16=${REQUESTS_P16:-$(size_n 16 100000)}
+    N1=${REQUESTS_P1:-$(size_n 1 50000 100000 300000)}
+    N16=${REQUESTS_P16:-$(size_n 16 200000 400000 1500000)}
     [ -n "$N1" ] && [ -n "$N16" ] || exit 1
     stop_server "$SERVER_PID"
 fi
@@ -266,8 +292,8 @@ echo "== -n $N1 at -P 1, -n $N16 at -P 16${MEMTIER:+, memtier $MT_PER_CLIENT req
 # ---------------------------------------------------------------- throughput
 for ((round = 1; round <= ROUNDS; round++)); do
     for kind in ringcache redis; do
-        port=$(free_port) || exit 1
-        start_server "$kind" "$port"
+        start_server "$kind"
+        port=$SERVER_PORT
         for pl in 1 16; do
             n=$N1
             [ "$pl" = 1 ] || n=$N16
@@ -315,8 +341,8 @@ gen_sets() { # MEM_KEYS x SET key:%012d <100 x 'v'> in RESP
 }
 for kind in ringcache redis; do
     echo "== $kind memory: $MEM_KEYS keys of 16 + 100 bytes" >&2
-    port=$(free_port) || exit 1
-    start_server "$kind" "$port"
+    start_server "$kind"
+    port=$SERVER_PORT
     before=$(rss_bytes "$SERVER_PID")
     log=$WORK/$kind-memory.log
     gen_sets | taskset -c "$LOAD_CPU" timeout 300 redis-cli -p "$port" --pipe >"$log" 2>&1 ||
@@ -366,7 +392,7 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 echo
 echo "$TABLE"
 echo
-echo "loadavg at start $LOAD_START, at end $LOAD_END; medians of $ROUNDS round(s);" \
+echo "loadavg at start $LOAD_START, at end $LOAD_END; medians of $ROUNDS round(s); ${SECONDS}s;" \
     "ratio > 1 is better for ops/s, worse for every other figure."
 
 if [ "$RECORD" = 1 ]; then
@@ -380,7 +406,7 @@ if [ "$RECORD" = 1 ]; then
         echo
         echo "## $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit"
         echo
-        echo "- host: \`$(uname -srm)\`, $cpu, $(nproc) CPUs, loadavg $LOAD_START at start, $LOAD_END at end"
+        echo "- host: \`$(uname -srm)\`, $cpu, $(nproc) CPUs; loadavg $LOAD_START at start, $LOAD_END at end; ${SECONDS}s"
         echo "- $(redis-server --version | cut -d' ' -f1-3); servers on CPU $SERVER_CPU, load on CPU $LOAD_CPU"
         echo "- redis-benchmark -c $CLIENTS -d $SIZE -r $KEYSPACE, -n $N1 (-P 1) / $N16 (-P 16)${MEMTIER:+; memtier $MT_PER_CLIENT requests x $CLIENTS clients}; medians of $ROUNDS rounds"
         echo

@@ -7,6 +7,11 @@
 //! after it stops, so the insert figures are the table's work: hashing,
 //! probing and segment splits, not the allocation of keys and values.
 
+// The server's allocator: a table's growth is mostly allocation, and glibc
+// malloc's mmap threshold would make the first benchmark pay for the rest.
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use criterion::{
     black_box, criterion_group, criterion_main, BatchSize, Criterion, SamplingMode, Throughput,
 };

@@ -199,7 +199,7 @@ impl Table {
         let new_id = self.segs.len() as u32;
         let bit = 63 - depth;
         let hasher = self.hasher;
-        let mut moved = HashTable::with_capacity(SEG_MAX / 2 + 1);
+        let mut moved = HashTable::with_capacity(SEG_MAX / 2);
         let old = &mut self.segs[s];
         old.depth = depth + 1;
         for e in old
@@ -329,6 +329,11 @@ mod tests {
             expire_at: 0,
             lru: 0,
         }
+    }
+
+    #[test]
+    fn an_entry_fills_one_cache_line() {
+        assert_eq!(std::mem::size_of::<Entry>(), 64);
     }
 
     #[test]

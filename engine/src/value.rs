@@ -4,11 +4,20 @@
 /// Strings up to this many bytes live inline in the entry.
 pub const INLINE_MAX: usize = 22;
 
+/// 24 bytes, so a table entry (key 24, value 24, expiry 8, LRU 4) fits one
+/// 64-byte cache line.
 #[derive(Clone, Debug)]
 pub enum StrVal {
     Int(i64),
-    Inline { len: u8, bytes: [u8; INLINE_MAX] },
-    Heap(Vec<u8>),
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE_MAX],
+    },
+    /// Written whole (SET and friends): exactly its bytes, no spare capacity.
+    Heap(Box<[u8]>),
+    /// Edited in place (APPEND, SETRANGE, SETBIT): spare capacity makes
+    /// repeated growth amortized, as Redis's sds does.
+    Growable(Box<Vec<u8>>),
 }
 
 impl StrVal {
@@ -31,7 +40,7 @@ impl StrVal {
                 bytes: inline,
             }
         } else {
-            StrVal::Heap(bytes.to_vec())
+            StrVal::Heap(bytes.into())
         }
     }
 
@@ -39,8 +48,13 @@ impl StrVal {
         if v.len() <= INLINE_MAX {
             Self::raw(&v)
         } else {
-            StrVal::Heap(v)
+            StrVal::Heap(v.into_boxed_slice())
         }
+    }
+
+    /// An empty string ready for in-place edits.
+    pub fn growable() -> StrVal {
+        StrVal::Growable(Box::default())
     }
 
     /// The string's bytes; integers are formatted into `scratch`.
@@ -49,6 +63,7 @@ impl StrVal {
             StrVal::Int(n) => scratch.format(*n).as_bytes(),
             StrVal::Inline { len, bytes } => &bytes[..*len as usize],
             StrVal::Heap(v) => v,
+            StrVal::Growable(v) => v,
         }
     }
 
@@ -61,6 +76,7 @@ impl StrVal {
             StrVal::Int(n) => itoa::Buffer::new().format(*n).len(),
             StrVal::Inline { len, .. } => *len as usize,
             StrVal::Heap(v) => v.len(),
+            StrVal::Growable(v) => v.len(),
         }
     }
 
@@ -73,18 +89,17 @@ impl StrVal {
         match self {
             StrVal::Int(_) => "int",
             StrVal::Inline { .. } => "embstr",
-            StrVal::Heap(_) => "raw",
+            StrVal::Heap(_) | StrVal::Growable(_) => "raw",
         }
     }
 
     /// Turns the value into a growable buffer for in-place edits (APPEND, SETRANGE).
     pub fn make_mut(&mut self) -> &mut Vec<u8> {
-        if !matches!(self, StrVal::Heap(_)) {
-            let v = self.to_vec();
-            *self = StrVal::Heap(v);
+        if !matches!(self, StrVal::Growable(_)) {
+            *self = StrVal::Growable(Box::new(self.to_vec()));
         }
         match self {
-            StrVal::Heap(v) => v,
+            StrVal::Growable(v) => v,
             _ => unreachable!(),
         }
     }
@@ -92,7 +107,8 @@ impl StrVal {
     /// Heap bytes owned beyond the entry itself (for memory accounting).
     pub fn heap_bytes(&self) -> usize {
         match self {
-            StrVal::Heap(v) => v.capacity(),
+            StrVal::Heap(v) => v.len(),
+            StrVal::Growable(v) => v.capacity() + std::mem::size_of::<Vec<u8>>(),
             _ => 0,
         }
     }

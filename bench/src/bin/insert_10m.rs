@@ -7,8 +7,8 @@
 //! Prints the total time and inserts/s, the latency percentiles up to p99.99
 //! and the maximum, how many inserts took over 100 µs and over 1 ms and how
 //! many of those split a table segment, the slowest inserts, the table's own
-//! memory and the RSS growth per key, and the page faults and involuntary
-//! context switches of the run.
+//! estimate of its memory (`Table::overhead_bytes`) and the RSS growth per
+//! key, and the page faults and involuntary context switches of the run.
 //! `--attribute` also reads the thread's rusage around every insert, so each
 //! slow insert is marked with its own page faults and whether it was
 //! preempted: on a busy machine or a VM, a slow insert may be the scheduler's
@@ -166,7 +166,7 @@ fn main() {
     }
     let table = &shard.dbs[0].table;
     println!(
-        "table at the end: {} segments, buckets and directory {:.1} bytes/key; RSS growth {}",
+        "table at the end: {} segments, Table::overhead_bytes {:.1} bytes/key; RSS growth {}",
         table.segments(),
         table.overhead_bytes() as f64 / n as f64,
         rss.map_or("n/a".into(), |b| format!(

@@ -80,7 +80,7 @@ pub(crate) fn edit_str<T>(
 ) -> Result<T, CmdError> {
     let s = match write_str(ctx, key)? {
         Some(s) => s,
-        None => as_str(&mut ctx.set(key, Value::Str(StrVal::Heap(Vec::new())), 0).val)?,
+        None => as_str(&mut ctx.set(key, Value::Str(StrVal::growable()), 0).val)?,
     };
     Ok(edit(s.make_mut()))
 }
