@@ -135,7 +135,7 @@ impl Shard {
 
     /// One tick of the active expiry sweep: walks whole segments of each
     /// database with volatile keys, removing expired entries, and stops once
-    /// `budget` has been spent (checked between segments, each ≤ 7168 entries,
+    /// `budget` has been spent (checked between segments, each ≤ 1792 entries,
     /// so a tick overruns its budget by at most one segment's walk).
     pub fn active_expire(&mut self, budget: std::time::Duration) -> usize {
         if !self.conf.active_expire {

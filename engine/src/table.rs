@@ -8,10 +8,11 @@
 //! ```
 //!
 //! Why: a single hash table doubles by copying every entry, which pauses a
-//! shard for seconds at 10 M keys. Here a full segment splits in two (moving at
-//! most SEG_MAX entries) and the directory doubles by copying only u32 ids, so
-//! no insert pays more than one segment's split. Segments never grow past the
-//! size they are created with because they split first.
+//! shard for seconds at 10 M keys. Here a full segment splits in two (moving
+//! at most SEG_MAX / 2 entries) and the directory doubles by copying only u32
+//! ids. A segment's own buckets double at most once between splits (1024 to
+//! 2048), so the largest single step is small: on a VM where a page fault
+//! costs ~5 µs, allocating a segment's buckets is a few dozen faults.
 //!
 //! Each segment covers one contiguous range of the hash space, which gives SCAN
 //! a stable cursor: a position in hash space. Keys at or past the cursor are
@@ -23,9 +24,9 @@ use crate::value::Value;
 use hashbrown::HashTable;
 use std::hash::BuildHasher;
 
-/// Entries per segment before it splits: 7/8 of 8192 buckets, hashbrown's
-/// load limit, so a segment's own buckets never reallocate.
-const SEG_MAX: usize = 7168;
+/// Entries per segment before it splits: 7/8 of 2048 buckets, hashbrown's
+/// load limit, so a segment never grows past 2048 buckets (128 KiB).
+const SEG_MAX: usize = 1792;
 /// Cursor positions use the hash's top 48 bits.
 const POS_BITS: u32 = 48;
 pub const POS_END: u64 = 1 << POS_BITS;
