@@ -65,4 +65,15 @@ impl fmt::Display for CmdError {
     }
 }
 
+impl CmdError {
+    /// Redis's reply for a container command (CLIENT, CONFIG, ...) given a
+    /// subcommand it lacks or the wrong number of arguments for one.
+    pub fn bad_subcommand(container: &str, sub: &[u8]) -> CmdError {
+        CmdError::Other(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try {container} HELP.",
+            String::from_utf8_lossy(sub)
+        ))
+    }
+}
+
 pub type CmdResult = Result<(), CmdError>;

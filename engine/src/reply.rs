@@ -134,6 +134,12 @@ impl Out {
         }
     }
 
+    /// A HELP reply: one simple string per line.
+    pub fn help(&mut self, lines: &[&str]) {
+        self.array(lines.len());
+        lines.iter().for_each(|l| self.simple(l));
+    }
+
     /// Appends an already encoded reply.
     pub fn raw(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);

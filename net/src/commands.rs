@@ -313,15 +313,9 @@ async fn client(state: &Rc<ShardState>, conn: &mut Conn, args: &Args<'_>, out: &
                 "HELP",
                 "    Print this help.",
             ];
-            out.array(lines.len());
-            lines.iter().for_each(|l| out.simple(l));
+            out.help(&lines);
         }
-        _ => {
-            return Err(CmdError::Other(format!(
-                "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
-                String::from_utf8_lossy(args.get(1))
-            )))
-        }
+        _ => return Err(CmdError::bad_subcommand("CLIENT", args.get(1))),
     }
     Ok(())
 }
@@ -485,15 +479,9 @@ async fn config(state: &Rc<ShardState>, args: &Args<'_>, out: &mut Out) -> Res {
                 "HELP",
                 "    Print this help.",
             ];
-            out.array(lines.len());
-            lines.iter().for_each(|l| out.simple(l));
+            out.help(&lines);
         }
-        _ => {
-            return Err(CmdError::Other(format!(
-                "ERR unknown subcommand or wrong number of arguments for '{}'. Try CONFIG HELP.",
-                String::from_utf8_lossy(args.get(1))
-            )))
-        }
+        _ => return Err(CmdError::bad_subcommand("CONFIG", args.get(1))),
     }
     Ok(())
 }
@@ -582,15 +570,9 @@ async fn debug(state: &Rc<ShardState>, _conn: &Conn, args: &Args<'_>, out: &mut 
                 "HELP",
                 "    Print this help.",
             ];
-            out.array(lines.len());
-            lines.iter().for_each(|l| out.simple(l));
+            out.help(&lines);
         }
-        _ => {
-            return Err(CmdError::Other(format!(
-                "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
-                String::from_utf8_lossy(args.get(1))
-            )))
-        }
+        _ => return Err(CmdError::bad_subcommand("DEBUG", args.get(1))),
     }
     Ok(())
 }

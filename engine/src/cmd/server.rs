@@ -170,15 +170,9 @@ fn command(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
                 "HELP",
                 "    Print this help.",
             ];
-            out.array(lines.len());
-            lines.iter().for_each(|l| out.simple(l));
+            out.help(&lines);
         }
-        _ => {
-            return Err(CmdError::Other(format!(
-                "ERR unknown subcommand or wrong number of arguments for '{}'. Try COMMAND HELP.",
-                String::from_utf8_lossy(args.get(1))
-            )))
-        }
+        _ => return Err(CmdError::bad_subcommand("COMMAND", args.get(1))),
     }
     Ok(())
 }
@@ -216,14 +210,10 @@ fn memory(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
             "HELP",
             "    Print this help.",
         ];
-        out.array(lines.len());
-        lines.iter().for_each(|l| out.simple(l));
+        out.help(&lines);
         return Ok(());
     }
-    Err(CmdError::Other(format!(
-        "ERR unknown subcommand or wrong number of arguments for '{}'. Try MEMORY HELP.",
-        String::from_utf8_lossy(args.get(1))
-    )))
+    Err(CmdError::bad_subcommand("MEMORY", args.get(1)))
 }
 
 /// FUNCTION: the functions library. Scripting is not built yet, so no
@@ -237,10 +227,7 @@ fn function(_ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
         out.ok();
         return Ok(());
     }
-    Err(CmdError::Other(format!(
-        "ERR unknown subcommand or wrong number of arguments for '{}'. Try FUNCTION HELP.",
-        String::from_utf8_lossy(args.get(1))
-    )))
+    Err(CmdError::bad_subcommand("FUNCTION", args.get(1)))
 }
 
 pub static COMMANDS: &[CommandSpec] = &[
