@@ -653,69 +653,15 @@ fn parse_bind_addr(word: &str) -> Option<BindAddr> {
 /// unbalanced quotes or a closing quote followed by something other than a
 /// blank.
 pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
-    let is_space = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
-    let mut words = Vec::new();
-    let mut i = 0;
-    loop {
-        while line.get(i).is_some_and(|&c| is_space(c)) {
-            i += 1;
-        }
-        if i == line.len() {
-            return Some(words);
-        }
-        let mut word = Vec::new();
-        let mut quote = None; // Some(b'"') or Some(b'\'') inside quotes
-        loop {
-            let Some(&c) = line.get(i) else {
-                if quote.is_some() {
-                    return None; // unterminated quotes
-                }
-                break;
-            };
-            i += 1;
-            let next = line.get(i).copied();
-            match (quote, c) {
-                (Some(b'"'), b'\\') if next == Some(b'x') && hex_pair(line, i + 1).is_some() => {
-                    word.extend(hex_pair(line, i + 1));
-                    i += 3;
-                }
-                (Some(b'"'), b'\\') if next.is_some() => {
-                    word.push(match next {
-                        Some(b'n') => b'\n',
-                        Some(b'r') => b'\r',
-                        Some(b't') => b'\t',
-                        Some(b'b') => 8,
-                        Some(b'a') => 7,
-                        _ => next.unwrap_or_default(),
-                    });
-                    i += 1;
-                }
-                (Some(b'\''), b'\\') if next == Some(b'\'') => {
-                    word.push(b'\'');
-                    i += 1;
-                }
-                (Some(q), _) if c == q => {
-                    // A closing quote must end the word.
-                    if next.is_some_and(|n| !is_space(n)) {
-                        return None;
-                    }
-                    break;
-                }
-                (Some(_), _) => word.push(c),
-                (None, b' ' | b'\n' | b'\r' | b'\t') => break,
-                (None, b'"' | b'\'') => quote = Some(c),
-                (None, _) => word.push(c),
-            }
-        }
-        words.push(word);
-    }
-}
-
-fn hex_pair(line: &[u8], i: usize) -> Option<u8> {
-    let digit = |c: u8| (c as char).to_digit(16);
-    let hi = digit(*line.get(i)?)?;
-    let lo = digit(*line.get(i + 1)?)?;
-    Some((hi * 16 + lo) as u8)
+    // The same splitter as inline commands: one implementation of sdssplitargs.
+    let (mut spans, mut scratch) = (Vec::new(), Vec::new());
+    crate::resp::split_args(line, &mut spans, &mut scratch).ok()?;
+    Some(
+        spans
+            .iter()
+            .map(|&(a, b)| scratch[a as usize..b as usize].to_vec())
+            .collect(),
+    )
 }
 
 /// Quotes bytes the way Redis's `sdscatrepr` does, so [`split_args`] reads

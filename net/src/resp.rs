@@ -322,7 +322,7 @@ fn hex_value(c: u8) -> u8 {
 /// `isspace`); a quote may open mid-token (`ab"c d"` is `abc d`); a closing
 /// quote must be followed by a blank or the line end, and an unclosed quote
 /// is an error. Arguments are appended to `scratch`.
-fn split_args(
+pub fn split_args(
     line: &[u8],
     spans: &mut Vec<(u32, u32)>,
     scratch: &mut Vec<u8>,
