@@ -72,16 +72,7 @@ pub async fn run(
         SHUTDOWN => shutdown(args),
         _ => unreachable!("unknown network-layer command {op}"),
     };
-    let mut eng = state.engine.borrow_mut();
-    let stat = &mut eng.cmd_stats[id as usize];
-    stat.calls += 1;
-    stat.ticks += engine::clock::ticks().wrapping_sub(start);
-    if let Err(e) = result {
-        stat.failed_calls += 1;
-        let text = e.to_string();
-        eng.count_error(&text);
-        out.error(&text);
-    }
+    cmd::finish(&mut state.engine.borrow_mut(), id, start, result, out);
     Flow::Continue
 }
 

@@ -8,7 +8,7 @@ pub mod server;
 pub mod string;
 
 use crate::args::Args;
-use crate::error::CmdError;
+use crate::error::{CmdError, CmdResult};
 use crate::reply::Out;
 use crate::shard::{Ctx, Shard};
 use crate::spec::{CommandSpec, Exec};
@@ -33,6 +33,12 @@ pub fn execute(shard: &mut Shard, db: usize, id: u16, args: &Args, out: &mut Out
     };
     let start = crate::clock::ticks();
     let result = handler(&mut Ctx::new(shard, db), args, out);
+    finish(shard, id, start, result, out);
+}
+
+/// Counts a command that ran since `start` (ticks) in commandstats, and
+/// writes its error, if it failed, into `out` and errorstats.
+pub fn finish(shard: &mut Shard, id: u16, start: u64, result: CmdResult, out: &mut Out) {
     let stat = &mut shard.cmd_stats[id as usize];
     stat.calls += 1;
     stat.ticks += crate::clock::ticks().wrapping_sub(start);
