@@ -482,8 +482,8 @@ async fn config(state: &Rc<ShardState>, args: &Args<'_>, out: &mut Out) -> Res {
 const CURSOR_SHIFT: u32 = 48;
 
 async fn scan(state: &Rc<ShardState>, conn: &Conn, args: &Args<'_>, out: &mut Out) -> Res {
-    let cursor = engine::cmd::keys::parse_cursor(args.get(1))?;
-    let opts = engine::cmd::keys::parse_scan_args(args, 2)?;
+    let cursor = engine::cmd::keyspace::parse_cursor(args.get(1))?;
+    let opts = engine::cmd::keyspace::parse_scan_args(args, 2)?;
     let shard = (cursor >> CURSOR_SHIFT) as usize;
     let pos = cursor & ((1 << CURSOR_SHIFT) - 1);
     let (keys, next) = if shard >= state.nshards {

@@ -179,7 +179,7 @@ impl ShardState {
             } => {
                 let mut keys = Vec::new();
                 let mut ctx = engine::Ctx::new(&mut eng, db as usize);
-                let next = engine::cmd::keys::scan_shard(
+                let next = engine::cmd::keyspace::scan_shard(
                     &mut ctx,
                     pos,
                     count,
@@ -189,7 +189,7 @@ impl ShardState {
                 );
                 Reply::Scan { keys, next }
             }
-            Op::RandomKey { db } => Reply::Key(engine::cmd::keys::random_key(
+            Op::RandomKey { db } => Reply::Key(engine::cmd::keyspace::random_key(
                 &mut engine::Ctx::new(&mut eng, db as usize),
             )),
             Op::Configure(setting) => {

@@ -4,6 +4,7 @@
 pub mod bits;
 pub mod expire;
 pub mod keys;
+pub mod keyspace;
 pub mod server;
 pub mod string;
 
@@ -19,6 +20,7 @@ pub fn tables() -> Vec<&'static [CommandSpec]> {
         string::COMMANDS,
         bits::COMMANDS,
         keys::COMMANDS,
+        keyspace::COMMANDS,
         expire::COMMANDS,
         server::COMMANDS,
     ]
