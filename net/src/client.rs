@@ -25,8 +25,8 @@ pub struct ClientInfo {
     pub db: usize,
     pub resp: u8,
     pub created: Instant,
-    /// When the client last sent something.
-    pub last_active: Instant,
+    /// When the client last sent something (Unix ms, the shard's batch clock).
+    pub last_active_ms: u64,
     pub last_cmd: &'static str,
     pub qbuf: usize,
     pub no_evict: bool,
@@ -48,7 +48,7 @@ impl ClientInfo {
             self.fd,
             self.name.as_deref().unwrap_or(""),
             now.duration_since(self.created).as_secs(),
-            now.duration_since(self.last_active).as_secs(),
+            crate::shard::unix_ms().saturating_sub(self.last_active_ms) / 1000,
             flags,
             self.db,
             self.qbuf,
@@ -111,7 +111,7 @@ impl Clients {
             db: 0,
             resp: 2,
             created: now,
-            last_active: now,
+            last_active_ms: crate::shard::unix_ms(),
             last_cmd: "",
             qbuf: 0,
             no_evict: false,

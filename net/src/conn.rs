@@ -24,7 +24,7 @@ use glommio::net::TcpStream;
 use std::cell::RefCell;
 use std::os::fd::AsRawFd;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const READ_CHUNK: usize = 16 * 1024;
 
@@ -125,12 +125,13 @@ async fn run(state: &Rc<ShardState>, stream: &mut TcpStream, conn: &mut Conn) {
             Ok(n) => n,
         };
         filled += n;
+        let now = unix_ms();
         {
             let mut info = conn.info.borrow_mut();
             if info.killed {
                 return;
             }
-            info.last_active = Instant::now();
+            info.last_active_ms = now;
         }
         let (limits, qbuf_limit) = {
             let c = state.config.borrow();
@@ -142,7 +143,7 @@ async fn run(state: &Rc<ShardState>, stream: &mut TcpStream, conn: &mut Conn) {
                 c.client_query_buffer_limit,
             )
         };
-        state.engine.borrow_mut().now_ms = unix_ms();
+        state.engine.borrow_mut().now_ms = now;
         let mut pos = 0;
         let mut flow = Flow::Continue;
         while flow == Flow::Continue {
@@ -270,6 +271,11 @@ async fn route(
             run_local(state, conn.db, id, args, out);
             Flow::Continue
         }
+        // One shard owns every key: no slot to compute.
+        (Route::Keyed, _) if state.nshards == 1 => {
+            run_local(state, conn.db, id, args, out);
+            Flow::Continue
+        }
         (Route::Keyed, _) => {
             let mut owner = None;
             for pos in spec.key_positions(args.len()) {
@@ -352,13 +358,17 @@ async fn split(
     batch: &mut Batch,
 ) {
     let spec = state.registry.spec(id);
-    let step = spec.keys.2.max(1) as usize;
-    let positions: Vec<usize> = spec.key_positions(args.len()).collect();
     let home = state.id;
-    if positions.iter().all(|&p| state.owner(args.get(p)) == home) {
+    let local = state.nshards == 1
+        || spec
+            .key_positions(args.len())
+            .all(|p| state.owner(args.get(p)) == home);
+    if local {
         run_local(state, conn.db, id, args, out);
         return;
     }
+    let step = spec.keys.2.max(1) as usize;
+    let positions: Vec<usize> = spec.key_positions(args.len()).collect();
     flush(state, batch, out).await;
     let mut parts: Vec<Option<(OwnedArgs, Vec<usize>)>> =
         (0..state.nshards).map(|_| None).collect();
