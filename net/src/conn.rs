@@ -161,8 +161,11 @@ async fn run(state: &Rc<ShardState>, stream: &mut TcpStream, conn: &mut Conn) {
                 }
                 Err(e) => {
                     flush(state, &mut batch, &mut out).await;
-                    out.error(&e.to_string());
-                    state.engine.borrow_mut().count_error(&e.to_string());
+                    // Raw bytes: Redis echoes a non-ASCII byte in "expected '$'" as is.
+                    out.buf.push(b'-');
+                    e.write_text(&mut out.buf);
+                    out.buf.extend_from_slice(b"\r\n");
+                    state.engine.borrow_mut().count_error("ERR");
                     flow = Flow::Close;
                 }
             }
