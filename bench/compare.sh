@@ -197,6 +197,14 @@ record() { # record FIGURE SERVER VALUE
     printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RESULTS"
 }
 
+record_run() { # record_run RUN SERVER OPS P50 P99 P999 CPU_US: one load run's five figures
+    record "$1|ops/s" "$2" "$3"
+    record "$1|p50 ms" "$2" "$4"
+    record "$1|p99 ms" "$2" "$5"
+    record "$1|p99.9 ms" "$2" "$6"
+    record "$1|server CPU µs/req" "$2" "$7"
+}
+
 per_request_us() { # per_request_us TICKS REQUESTS
     awk -v t="$1" -v hz="$TICK" -v n="$2" 'BEGIN { printf "%.3f", t / hz * 1e6 / n }'
 }
@@ -306,12 +314,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
                     "$WORK/$kind-r$round-$test-P$pl.log") || exit 1
                 t1=$(cpu_ticks "$SERVER_PID")
                 kill -0 "$SERVER_PID" 2>/dev/null || die "$kind died during $name -P $pl"
-                key="redis-benchmark $name -P $pl"
-                record "$key|ops/s" "$kind" "$ops"
-                record "$key|p50 ms" "$kind" "$p50"
-                record "$key|p99 ms" "$kind" "$p99"
-                record "$key|p99.9 ms" "$kind" "$p999"
-                record "$key|server CPU µs/req" "$kind" "$(per_request_us $((t1 - t0)) "$n")"
+                record_run "redis-benchmark $name -P $pl" "$kind" "$ops" "$p50" "$p99" "$p999" \
+                    "$(per_request_us $((t1 - t0)) "$n")"
             done
         done
         if [ -n "$MEMTIER" ]; then
@@ -319,12 +323,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
             read -r ops p50 p99 p999 ticks < <(memtier "$port" "$MT_PER_CLIENT" \
                 "$WORK/$kind-r$round-memtier.log") || exit 1
             kill -0 "$SERVER_PID" 2>/dev/null || die "$kind died during memtier"
-            key="memtier GET:SET 10:1 -P 1"
-            record "$key|ops/s" "$kind" "$ops"
-            record "$key|p50 ms" "$kind" "$p50"
-            record "$key|p99 ms" "$kind" "$p99"
-            record "$key|p99.9 ms" "$kind" "$p999"
-            record "$key|server CPU µs/req" "$kind" \
+            record_run "memtier GET:SET 10:1 -P 1" "$kind" "$ops" "$p50" "$p99" "$p999" \
                 "$(per_request_us "$ticks" $((MT_PER_CLIENT * CLIENTS)))"
         fi
         stop_server "$SERVER_PID"

@@ -102,7 +102,9 @@ pub struct ServerFacts<'a> {
     pub nshards: usize,
 }
 
-const DEFAULT: &[&str] = &[
+/// Every section, in Redis's order; `INFO` and `INFO default` leave out
+/// those only `all` / `everything` (or their own name) ask for.
+const SECTIONS: &[&str] = &[
     "server",
     "clients",
     "memory",
@@ -110,45 +112,36 @@ const DEFAULT: &[&str] = &[
     "stats",
     "replication",
     "cpu",
+    "commandstats",
     "errorstats",
     "keyspace",
 ];
-const ALL_EXTRA: &[&str] = &["commandstats"];
+const ALL_ONLY: &[&str] = &["commandstats"];
 
 /// Which sections `INFO args...` asks for, in Redis's order.
 pub fn sections(args: &[Vec<u8>]) -> Vec<&'static str> {
-    let order = [
-        "server",
-        "clients",
-        "memory",
-        "persistence",
-        "stats",
-        "replication",
-        "cpu",
-        "commandstats",
-        "errorstats",
-        "keyspace",
-    ];
+    let default = || SECTIONS.iter().filter(|s| !ALL_ONLY.contains(s));
     let mut want: Vec<&str> = Vec::new();
     if args.is_empty() {
-        want.extend(DEFAULT);
+        want.extend(default());
     }
     for a in args {
         let a = String::from_utf8_lossy(a).to_lowercase();
         match a.as_str() {
-            "default" => want.extend(DEFAULT),
-            "all" | "everything" => {
-                want.extend(DEFAULT);
-                want.extend(ALL_EXTRA);
-            }
+            "default" => want.extend(default()),
+            "all" | "everything" => want.extend(SECTIONS),
             other => {
-                if let Some(s) = order.iter().find(|s| **s == other) {
+                if let Some(s) = SECTIONS.iter().find(|s| **s == other) {
                     want.push(s);
                 }
             }
         }
     }
-    order.into_iter().filter(|s| want.contains(s)).collect()
+    SECTIONS
+        .iter()
+        .copied()
+        .filter(|s| want.contains(s))
+        .collect()
 }
 
 fn human(bytes: u64) -> String {
@@ -363,4 +356,31 @@ fn uname() -> String {
         field(&u.release),
         field(&u.machine)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sections;
+
+    fn ask(words: &[&str]) -> Vec<&'static str> {
+        sections(
+            &words
+                .iter()
+                .map(|w| w.as_bytes().to_vec())
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    #[test]
+    fn default_leaves_out_commandstats_and_all_keeps_order() {
+        assert!(!ask(&[]).contains(&"commandstats"));
+        assert_eq!(ask(&[]), ask(&["default"]));
+        assert!(ask(&["all"]).contains(&"commandstats"));
+        assert_eq!(ask(&["keyspace", "CPU"]), vec!["cpu", "keyspace"]);
+        assert_eq!(
+            ask(&["cpu", "all"]).iter().filter(|s| **s == "cpu").count(),
+            1
+        );
+        assert!(ask(&["sentinel"]).is_empty());
+    }
 }
