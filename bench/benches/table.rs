@@ -25,12 +25,7 @@ const KEYS: u64 = 1_000_000;
 const LOOKUPS: u64 = 1 << 16;
 
 fn entry(i: u64) -> Entry {
-    Entry {
-        key: key(i).as_slice().into(),
-        val: Value::Str(StrVal::raw(&VALUE)),
-        expire_at: 0,
-        lru: 0,
-    }
+    Entry::new(&key(i), Value::Str(StrVal::raw(&VALUE)), 0, 0)
 }
 
 fn entries() -> Vec<Entry> {

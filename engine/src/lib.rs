@@ -5,9 +5,9 @@
 pub mod args;
 pub mod clock;
 pub mod cmd;
+pub mod entry;
 pub mod error;
 pub mod glob;
-pub mod key;
 pub mod reply;
 pub mod shard;
 pub mod slot;

@@ -153,7 +153,7 @@ impl Shard {
                 db.sweep_seg = (db.sweep_seg + 1) % db.table.segments();
                 let gone = db
                     .table
-                    .sweep_segment(db.sweep_seg, |e| e.expire_at != 0 && e.expire_at <= now);
+                    .sweep_segment(db.sweep_seg, |e| due(e.expire_at(), now));
                 db.volatile -= gone.len();
                 removed += gone.len();
                 if start.elapsed() >= budget {
@@ -165,6 +165,12 @@ impl Shard {
         self.stats.expired_keys += removed as u64;
         removed
     }
+}
+
+/// Whether an expiry (absolute ms, 0 for none) has passed at `now`.
+#[inline]
+fn due(expire_at: u64, now: u64) -> bool {
+    expire_at != 0 && expire_at <= now
 }
 
 /// What a handler sees: the shard, the selected database, and the time.
@@ -190,13 +196,13 @@ impl<'a> Ctx<'a> {
     fn expire_if_due(&mut self, key: &[u8]) -> bool {
         let now = self.shard.now_ms;
         let db = &mut self.shard.dbs[self.db];
-        let due = matches!(db.table.get(key), Some(e) if e.expire_at != 0 && e.expire_at <= now);
-        if due {
+        let is_due = matches!(db.table.get(key), Some(e) if due(e.expire_at(), now));
+        if is_due {
             db.table.remove(key);
             db.volatile -= 1;
             self.shard.stats.expired_keys += 1;
         }
-        due
+        is_due
     }
 
     /// Looks a key up for a write or an existence check: no hit/miss
@@ -226,7 +232,7 @@ impl<'a> Ctx<'a> {
         match db.table.get_live(key, now) {
             Ok(e) => {
                 stats.keyspace_hits += 1;
-                e.lru = lru;
+                e.set_lru(lru);
                 Some(e)
             }
             Err(expired) => {
@@ -246,26 +252,20 @@ impl<'a> Ctx<'a> {
 
     /// Sets `key` to `val` with absolute expiry `expire_at` (0 = none),
     /// replacing whatever was there.
-    pub fn set(&mut self, key: &[u8], val: Value, expire_at: u64) -> &mut Entry {
+    pub fn set(&mut self, key: &[u8], val: Value<'_>, expire_at: u64) -> &mut Entry {
         let lru = self.shard.lru_clock();
+        let now = self.shard.now_ms;
         let db = &mut self.shard.dbs[self.db];
-        let mut val = Some(val);
-        let (e, found) = db.table.upsert(key, || Entry {
-            key: key.into(),
-            val: val.take().expect("one insert"),
-            expire_at,
-            lru,
-        });
+        let (e, found) = db
+            .table
+            .upsert(key, || Entry::new(key, val, expire_at, lru));
         if found {
             // Replacing an entry whose time had passed expires it first, as Redis counts it.
-            let now = self.shard.now_ms;
-            if e.expire_at != 0 && e.expire_at <= now {
+            if due(e.expire_at(), now) {
                 self.shard.stats.expired_keys += 1;
             }
-            db.volatile -= (e.expire_at != 0) as usize;
-            e.val = val.take().expect("not inserted");
-            e.expire_at = expire_at;
-            e.lru = lru;
+            db.volatile -= (e.expire_at() != 0) as usize;
+            e.reset(val, expire_at, lru);
         }
         db.volatile += (expire_at != 0) as usize;
         e
@@ -276,8 +276,8 @@ impl<'a> Ctx<'a> {
         let db = &mut self.shard.dbs[self.db];
         match db.table.get_mut(key) {
             Some(e) => {
-                let old = e.expire_at;
-                e.expire_at = expire_at;
+                let old = e.expire_at();
+                e.set_expire_at(expire_at);
                 db.volatile = db.volatile - (old != 0) as usize + (expire_at != 0) as usize;
                 true
             }
@@ -291,7 +291,7 @@ impl<'a> Ctx<'a> {
         let db = &mut self.shard.dbs[self.db];
         match db.table.remove(key) {
             Some(e) => {
-                db.volatile -= (e.expire_at != 0) as usize;
+                db.volatile -= (e.expire_at() != 0) as usize;
                 true
             }
             None => false,
@@ -303,7 +303,7 @@ impl<'a> Ctx<'a> {
         self.expire_if_due(key);
         let db = &mut self.shard.dbs[self.db];
         let e = db.table.remove(key)?;
-        db.volatile -= (e.expire_at != 0) as usize;
+        db.volatile -= (e.expire_at() != 0) as usize;
         Some(e)
     }
 
@@ -311,10 +311,10 @@ impl<'a> Ctx<'a> {
     pub fn put_entry(&mut self, db: usize, entry: Entry) {
         let saved = self.db;
         self.db = db;
-        self.delete(&entry.key);
+        self.delete(entry.key());
         self.db = saved;
         let db = &mut self.shard.dbs[db];
-        db.volatile += (entry.expire_at != 0) as usize;
+        db.volatile += (entry.expire_at() != 0) as usize;
         db.table.insert_new(entry);
     }
 

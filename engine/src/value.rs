@@ -1,141 +1,65 @@
-//! Stored values. Strings keep Redis's three encodings: an integer, a short
-//! string inline in the entry (no allocation), and a heap buffer for longer ones.
+//! Values as commands see them: borrowed views into an entry, and what a
+//! command hands the table to store (`entry.rs` decides the encoding).
 
-/// Strings up to this many bytes live inline in the entry.
-pub const INLINE_MAX: usize = 22;
-
-/// 24 bytes, so a table entry (key 24, value 24, expiry 8, LRU 4) fits one
-/// 64-byte cache line.
-#[derive(Clone, Debug)]
-pub enum StrVal {
+/// A string value: an integer (Redis's `int` encoding) or bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StrVal<'a> {
     Int(i64),
-    Inline {
-        len: u8,
-        bytes: [u8; INLINE_MAX],
-    },
-    /// Written whole (SET and friends): exactly its bytes, no spare capacity.
-    Heap(Box<[u8]>),
-    /// Edited in place (APPEND, SETRANGE, SETBIT): spare capacity makes
-    /// repeated growth amortized, as Redis's sds does.
-    Growable(Box<Vec<u8>>),
+    Bytes(&'a [u8]),
 }
 
-impl StrVal {
+impl<'a> StrVal<'a> {
     /// Stores `bytes` in its tightest encoding. Like Redis, a string is kept as
     /// an integer only when it reads back byte-for-byte the same (no "+1", "01").
-    pub fn from_bytes(bytes: &[u8]) -> StrVal {
-        if let Some(n) = parse_canonical_i64(bytes) {
-            return StrVal::Int(n);
+    pub fn from_bytes(bytes: &'a [u8]) -> StrVal<'a> {
+        match parse_canonical_i64(bytes) {
+            Some(n) => StrVal::Int(n),
+            None => StrVal::Bytes(bytes),
         }
-        Self::raw(bytes)
     }
 
     /// Stores `bytes` as a string, never as an integer.
-    pub fn raw(bytes: &[u8]) -> StrVal {
-        if bytes.len() <= INLINE_MAX {
-            let mut inline = [0u8; INLINE_MAX];
-            inline[..bytes.len()].copy_from_slice(bytes);
-            StrVal::Inline {
-                len: bytes.len() as u8,
-                bytes: inline,
-            }
-        } else {
-            StrVal::Heap(bytes.into())
-        }
-    }
-
-    pub fn from_vec(v: Vec<u8>) -> StrVal {
-        if v.len() <= INLINE_MAX {
-            Self::raw(&v)
-        } else {
-            StrVal::Heap(v.into_boxed_slice())
-        }
-    }
-
-    /// An empty string ready for in-place edits.
-    pub fn growable() -> StrVal {
-        StrVal::Growable(Box::default())
+    pub fn raw(bytes: &'a [u8]) -> StrVal<'a> {
+        StrVal::Bytes(bytes)
     }
 
     /// The string's bytes; integers are formatted into `scratch`.
-    pub fn as_bytes<'a>(&'a self, scratch: &'a mut itoa::Buffer) -> &'a [u8] {
+    pub fn as_bytes<'s>(self, scratch: &'s mut itoa::Buffer) -> &'s [u8]
+    where
+        'a: 's,
+    {
         match self {
-            StrVal::Int(n) => scratch.format(*n).as_bytes(),
-            StrVal::Inline { len, bytes } => &bytes[..*len as usize],
-            StrVal::Heap(v) => v,
-            StrVal::Growable(v) => v,
+            StrVal::Int(n) => scratch.format(n).as_bytes(),
+            StrVal::Bytes(b) => b,
         }
     }
 
-    pub fn to_vec(&self) -> Vec<u8> {
+    pub fn to_vec(self) -> Vec<u8> {
         self.as_bytes(&mut itoa::Buffer::new()).to_vec()
     }
 
-    pub fn len(&self) -> usize {
+    pub fn len(self) -> usize {
         match self {
-            StrVal::Int(n) => itoa::Buffer::new().format(*n).len(),
-            StrVal::Inline { len, .. } => *len as usize,
-            StrVal::Heap(v) => v.len(),
-            StrVal::Growable(v) => v.len(),
+            StrVal::Int(n) => itoa::Buffer::new().format(n).len(),
+            StrVal::Bytes(b) => b.len(),
         }
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub fn is_empty(self) -> bool {
         self.len() == 0
-    }
-
-    /// OBJECT ENCODING's name for this encoding.
-    pub fn encoding(&self) -> &'static str {
-        match self {
-            StrVal::Int(_) => "int",
-            StrVal::Inline { .. } => "embstr",
-            StrVal::Heap(_) | StrVal::Growable(_) => "raw",
-        }
-    }
-
-    /// Turns the value into a growable buffer for in-place edits (APPEND, SETRANGE).
-    pub fn make_mut(&mut self) -> &mut Vec<u8> {
-        if !matches!(self, StrVal::Growable(_)) {
-            *self = StrVal::Growable(Box::new(self.to_vec()));
-        }
-        match self {
-            StrVal::Growable(v) => v,
-            _ => unreachable!(),
-        }
-    }
-
-    /// Heap bytes owned beyond the entry itself (for memory accounting).
-    pub fn heap_bytes(&self) -> usize {
-        match self {
-            StrVal::Heap(v) => v.len(),
-            StrVal::Growable(v) => v.capacity() + std::mem::size_of::<Vec<u8>>(),
-            _ => 0,
-        }
     }
 }
 
 /// A value of any type. Only strings exist so far; the data-type issues add the rest.
-#[derive(Clone, Debug)]
-pub enum Value {
-    Str(StrVal),
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Value<'a> {
+    Str(StrVal<'a>),
 }
 
-impl Value {
+impl Value<'_> {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
-        }
-    }
-
-    pub fn encoding(&self) -> &'static str {
-        match self {
-            Value::Str(s) => s.encoding(),
-        }
-    }
-
-    pub fn heap_bytes(&self) -> usize {
-        match self {
-            Value::Str(s) => s.heap_bytes(),
         }
     }
 }
@@ -209,20 +133,17 @@ mod tests {
 
     #[test]
     fn integer_encoding_only_when_canonical() {
-        assert!(matches!(StrVal::from_bytes(b"123"), StrVal::Int(123)));
-        assert!(matches!(
+        assert_eq!(StrVal::from_bytes(b"123"), StrVal::Int(123));
+        assert_eq!(
             StrVal::from_bytes(b"-9223372036854775808"),
             StrVal::Int(i64::MIN)
-        ));
-        assert!(matches!(StrVal::from_bytes(b"0123"), StrVal::Inline { .. }));
-        assert!(matches!(StrVal::from_bytes(b"+1"), StrVal::Inline { .. }));
-        assert!(matches!(StrVal::from_bytes(b"-0"), StrVal::Inline { .. }));
-        assert!(matches!(
-            StrVal::from_bytes(b"9223372036854775808"),
-            StrVal::Inline { .. }
-        ));
-        assert!(matches!(StrVal::from_bytes(&[b'x'; 23]), StrVal::Heap(_)));
+        );
+        for text in [&b"0123"[..], b"+1", b"-0", b"9223372036854775808"] {
+            assert_eq!(StrVal::from_bytes(text), StrVal::Bytes(text));
+        }
         assert_eq!(parse_i64(b"0"), Some(0));
+        assert_eq!(StrVal::Int(-12).len(), 3);
+        assert_eq!(StrVal::Int(7).to_vec(), b"7");
     }
 
     #[test]

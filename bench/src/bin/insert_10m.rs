@@ -1,4 +1,4 @@
-//! insert_10m [N] [--attribute] — the latency of every single insert, from an
+//! insert_10m [N] [--attribute | --control] — the latency of every single insert, from an
 //! empty shard to N keys (default 10,000,000): 16-byte keys, 100-byte values,
 //! each one a `SET key value` run through `engine::cmd::execute` as the server
 //! runs it (resolved command id, arguments as spans over one buffer, a reused
@@ -7,14 +7,19 @@
 //! Prints the total time and inserts/s, the latency percentiles up to p99.99
 //! and the maximum, how many inserts took over 100 µs and over 1 ms and how
 //! many of those split a table segment, the slowest inserts, the table's own
-//! estimate of its memory (`Table::overhead_bytes`) and the RSS growth per
-//! key, and the page faults and involuntary context switches of the run.
+//! estimate of its memory (`Table::overhead_bytes`), the RSS growth and
+//! jemalloc's `stats.allocated` growth per key, and the page faults and
+//! involuntary context switches of the run.
 //! `--attribute` also reads the thread's rusage around every insert, so each
 //! slow insert is marked with its own page faults and whether it was
 //! preempted: on a busy machine or a VM, a slow insert may be the scheduler's
 //! or the hypervisor's, not the table's. It adds two syscalls per insert
 //! (outside the timed window, but inside the total).
-//! Exit status 1 if any insert took over 1 ms.
+//! `--control[=SECS]` runs no inserts: back-to-back `Instant::now()` gaps for
+//! SECS seconds (default 6, about a 10 M run here), to show how many >1 ms
+//! gaps the machine itself produces (a hypervisor's steal, another process
+//! on the CPU) with no table in the loop.
+//! Exit status 1 if any insert (or control gap) took over 1 ms.
 //!
 //! Run it in release: `cargo run --release -p ringcache-bench --bin insert_10m`.
 
@@ -60,19 +65,33 @@ fn usage(who: libc::c_int) -> Usage {
 fn main() {
     let mut n: u64 = 10_000_000;
     let mut attribute = false;
+    let mut control: Option<f64> = None;
     for a in std::env::args().skip(1) {
         match a.as_str() {
             "--attribute" => attribute = true,
+            "--control" => control = Some(6.0),
+            _ if a.starts_with("--control=") => match a["--control=".len()..].parse() {
+                Ok(secs) => control = Some(secs),
+                Err(_) => {
+                    eprintln!("--control=SECS takes a number of seconds");
+                    std::process::exit(2)
+                }
+            },
             _ => match a.replace('_', "").parse() {
                 Ok(v) => n = v,
                 Err(_) => {
-                    eprintln!("usage: insert_10m [N] [--attribute]   (N keys, default 10000000)");
+                    eprintln!(
+                        "usage: insert_10m [N] [--attribute | --control[=SECS]]   (N keys, default 10000000)"
+                    );
                     std::process::exit(2)
                 }
             },
         }
     }
 
+    if let Some(secs) = control {
+        std::process::exit(control_run(secs));
+    }
     let registry = Rc::new(Registry::new(&cmd::tables()));
     let set = registry.lookup(b"SET").expect("SET is an engine command");
     assert!(registry.spec(set).arity_ok(3));
@@ -97,9 +116,11 @@ fn main() {
     ];
     let mut out = Out::new(false);
 
-    let mut lat: Vec<u32> = Vec::with_capacity(n as usize);
+    // Touched now, so its pages are not counted in the RSS growth below.
+    let mut lat: Vec<u32> = vec![u32::MAX; n as usize];
     let mut slow: Vec<Slow> = Vec::new();
     let rss_before = rss_bytes();
+    let heap_before = jemalloc_allocated();
     let run_before = usage(libc::RUSAGE_SELF);
     let start = Instant::now();
     for i in 0..n {
@@ -111,7 +132,7 @@ fn main() {
         cmd::execute(&mut shard, 0, set, &Args::new(&buf, &spans), &mut out);
         let ns = u32::try_from(t.elapsed().as_nanos()).unwrap_or(u32::MAX);
         let u1 = u0.map(|u0| (u0, usage(libc::RUSAGE_THREAD)));
-        lat.push(ns);
+        lat[i as usize] = ns;
         if ns > OVER_US {
             slow.push(Slow {
                 index: i,
@@ -129,6 +150,9 @@ fn main() {
     let run = usage(libc::RUSAGE_SELF);
     let rss = rss_bytes()
         .zip(rss_before)
+        .map(|(a, b)| a.saturating_sub(b));
+    let heap = jemalloc_allocated()
+        .zip(heap_before)
         .map(|(a, b)| a.saturating_sub(b));
     assert_eq!(shard.key_count() as u64, n, "every key inserted once");
 
@@ -165,15 +189,22 @@ fn main() {
         println!("slowest: {}", worst.join(", "));
     }
     let table = &shard.dbs[0].table;
+    let growth = |b: Option<u64>| {
+        b.map_or("n/a".into(), |b| {
+            format!(
+                "{:.2} GB, {:.1} bytes/key",
+                b as f64 / 1e9,
+                b as f64 / n as f64
+            )
+        })
+    };
     println!(
-        "table at the end: {} segments, Table::overhead_bytes {:.1} bytes/key; RSS growth {}",
+        "table at the end: {} segments, Table::overhead_bytes {:.1} bytes/key; \
+         RSS growth {}; jemalloc allocated growth {}",
         table.segments(),
         table.overhead_bytes() as f64 / n as f64,
-        rss.map_or("n/a".into(), |b| format!(
-            "{:.2} GB, {:.1} bytes/key",
-            b as f64 / 1e9,
-            b as f64 / n as f64
-        )),
+        growth(rss),
+        growth(heap),
     );
     println!(
         "whole run: {} page faults, {} involuntary context switches",
@@ -185,6 +216,38 @@ fn main() {
     }
     // Exit without dropping 10 M entries: nothing is left to measure.
     std::process::exit(i32::from(over_ms > 0));
+}
+
+/// The control run: back-to-back clock reads for `secs` seconds, no work
+/// between them. Returns the exit status (1 when a gap passed 1 ms).
+fn control_run(secs: f64) -> i32 {
+    let (mut gaps, mut over_us, mut over_ms, mut max) = (0u64, 0u64, 0u64, 0u32);
+    let start = Instant::now();
+    let mut last = start;
+    while (last - start).as_secs_f64() < secs {
+        let now = Instant::now();
+        let ns = u32::try_from((now - last).as_nanos()).unwrap_or(u32::MAX);
+        last = now;
+        gaps += 1;
+        over_us += u64::from(ns > OVER_US);
+        over_ms += u64::from(ns > OVER_MS);
+        max = max.max(ns);
+    }
+    println!(
+        "control: {gaps} Instant::now() gaps in {:.3} s; over 100 µs: {over_us}; \
+         over 1 ms: {over_ms}; max {}",
+        start.elapsed().as_secs_f64(),
+        show(max)
+    );
+    i32::from(over_ms > 0)
+}
+
+/// jemalloc's `stats.allocated`: bytes in live allocations (refreshed first).
+fn jemalloc_allocated() -> Option<u64> {
+    tikv_jemalloc_ctl::epoch::advance().ok()?;
+    tikv_jemalloc_ctl::stats::allocated::read()
+        .ok()
+        .map(|b| b as u64)
 }
 
 /// "N (S split a segment[, F took page faults, P were preempted])".

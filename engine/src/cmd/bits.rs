@@ -39,11 +39,8 @@ fn setbit(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
         }
     };
     let byte = offset >> 3;
-    let (was, changed) = edit_str(ctx, args.get(1), |buf| {
-        let grew = buf.len() <= byte;
-        if grew {
-            buf.resize(byte + 1, 0);
-        }
+    let (was, changed) = edit_str(ctx, args.get(1), byte + 1, |buf, old_len| {
+        let grew = old_len <= byte;
         let was = buf[byte] & mask(offset) != 0;
         buf[byte] = if on {
             buf[byte] | mask(offset)
@@ -198,10 +195,7 @@ fn bitpos(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
 /// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]
 fn lcs(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
     // Both keys are looked up (and counted) before either is judged.
-    let mut copy = |key| {
-        ctx.read(key)
-            .map(|e| as_str(&mut e.val).map(|s| s.to_vec()))
-    };
+    let mut copy = |key| ctx.read(key).map(|e| as_str(e).map(|s| s.to_vec()));
     let (a, b) = (copy(args.get(1)), copy(args.get(2)));
     let (Ok(a), Ok(b)) = (a.unwrap_or(Ok(Vec::new())), b.unwrap_or(Ok(Vec::new()))) else {
         return Err(CmdError::Static(

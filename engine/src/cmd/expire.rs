@@ -98,7 +98,7 @@ fn expire_generic(
         out.int(0);
         return Ok(());
     };
-    let current = (e.expire_at != 0).then_some(e.expire_at as i64);
+    let current = (e.expire_at() != 0).then_some(e.expire_at() as i64);
     if !cond.allows(current, when) {
         out.int(0);
         return Ok(());
@@ -134,7 +134,7 @@ fn pexpireat(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
 /// in `unit`. Seconds are rounded to nearest, as Redis does.
 fn ttl_generic(ctx: &mut Ctx, args: &Args, out: &mut Out, unit: Unit, absolute: bool) -> CmdResult {
     let now = ctx.now() as i64;
-    let reply = match ctx.lookup_notouch(args.get(1)).map(|e| e.expire_at) {
+    let reply = match ctx.lookup_notouch(args.get(1)).map(|e| e.expire_at()) {
         None => -2,
         Some(0) => -1,
         Some(at) => {
@@ -169,7 +169,7 @@ fn pexpiretime(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
 /// PERSIST key: 1 when an expiry was removed, 0 when the key is missing or has none.
 fn persist(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
     let key = args.get(1);
-    let volatile = matches!(ctx.lookup(key), Some(e) if e.expire_at != 0);
+    let volatile = matches!(ctx.lookup(key), Some(e) if e.expire_at() != 0);
     if volatile {
         ctx.set_expire(key, 0);
         ctx.dirty(1);

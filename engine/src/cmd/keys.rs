@@ -79,7 +79,7 @@ fn touch(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
 fn type_(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
     let name = ctx
         .lookup_notouch(args.get(1))
-        .map_or("none", |e| e.val.type_name());
+        .map_or("none", |e| e.type_name());
     out.simple(name);
     Ok(())
 }
@@ -103,8 +103,7 @@ fn rename_generic(ctx: &mut Ctx, args: &Args, out: &mut Out, nx: bool) -> CmdRes
         reply(out, false);
         return Ok(());
     }
-    let mut entry = ctx.take(src).expect("checked above");
-    entry.key = dst.into();
+    let entry = ctx.take(src).expect("checked above").with_key(dst);
     ctx.put_entry(ctx.db, entry);
     ctx.dirty(1);
     reply(out, true);
@@ -177,22 +176,16 @@ fn copy(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
     if dst_db == ctx.db && src == dst {
         return Err(SAME_OBJECT);
     }
+    let lru = ctx.shard.lru_clock();
     let Some(e) = ctx.read(src) else {
         out.int(0);
         return Ok(());
     };
-    let (val, expire_at) = (e.val.clone(), e.expire_at);
+    let entry = e.duplicate(dst, lru);
     if !replace && ctx.exists_in(dst_db, dst) {
         out.int(0);
         return Ok(());
     }
-    let lru = ctx.shard.lru_clock();
-    let entry = Entry {
-        key: dst.into(),
-        val,
-        expire_at,
-        lru,
-    };
     ctx.put_entry(dst_db, entry);
     ctx.dirty(1);
     out.int(1);
@@ -266,9 +259,9 @@ fn lfu_counter(lru: u32, now_ms: u64) -> u32 {
 /// integers 0..10000 (reporting INT_MAX) unless an LRU/LFU policy needs
 /// per-key clocks; clients and tests look for that, so it is reported alike.
 /// Only LFU is visible to a shard, so an LRU policy still reports shared.
-fn refcount(val: &Value, lfu: bool) -> i64 {
+fn refcount(val: Value, lfu: bool) -> i64 {
     match val {
-        Value::Str(StrVal::Int(n)) if (0..10_000).contains(n) && !lfu => i32::MAX as i64,
+        Value::Str(StrVal::Int(n)) if (0..10_000).contains(&n) && !lfu => i32::MAX as i64,
         _ => 1,
     }
 }
@@ -306,12 +299,12 @@ fn object(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
         return Ok(());
     };
     match name {
-        "encoding" => out.bulk_str(e.val.encoding()),
-        "refcount" => out.int(refcount(&e.val, lfu)),
+        "encoding" => out.bulk_str(e.encoding()),
+        "refcount" => out.int(refcount(e.value(), lfu)),
         "idletime" if lfu => return Err(CmdError::Static(LFU_SELECTED)),
-        "idletime" => out.int(idle_seconds(e.lru, clock) as i64),
+        "idletime" => out.int(idle_seconds(e.lru(), clock) as i64),
         _ if !lfu => return Err(CmdError::Static(LFU_NOT_SELECTED)),
-        _ => out.int(lfu_counter(e.lru, now) as i64),
+        _ => out.int(lfu_counter(e.lru(), now) as i64),
     }
     Ok(())
 }
@@ -717,7 +710,11 @@ mod tests {
         h.shard.conf.lfu = true;
         assert_eq!(h.run(&["OBJECT", "REFCOUNT", "k"]), R::Int(1));
         let minutes = (h.shard.now_ms / 60_000) as u32 & 0xFFFF;
-        h.shard.dbs[0].table.get_mut(b"k").unwrap().lru = (minutes << 8) | 10;
+        h.shard.dbs[0]
+            .table
+            .get_mut(b"k")
+            .unwrap()
+            .set_lru((minutes << 8) | 10);
         assert_eq!(h.run(&["OBJECT", "FREQ", "k"]), R::Int(10));
         h.advance(3 * 60_000);
         assert_eq!(h.run(&["OBJECT", "FREQ", "k"]), R::Int(7));

@@ -25,9 +25,9 @@ fn keys(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
     let found: Vec<&[u8]> = ctx.shard.dbs[ctx.db]
         .table
         .iter()
-        .filter(|e| e.expire_at == 0 || e.expire_at > now)
-        .filter(|e| all || glob_match(pattern, &e.key, false))
-        .map(|e| &*e.key)
+        .filter(|e| e.expire_at() == 0 || e.expire_at() > now)
+        .filter(|e| all || glob_match(pattern, e.key(), false))
+        .map(Entry::key)
         .collect();
     out.array(found.len());
     for key in found {
@@ -180,16 +180,16 @@ pub fn scan_shard(
 ) -> u64 {
     let now = ctx.now();
     let pattern = pattern.filter(|p| *p != b"*");
-    let type_of = |e: &Entry| e.val.type_name().as_bytes();
+    let type_of = |e: &Entry| e.type_name().as_bytes();
     let mut expired = Vec::new();
     let next = ctx.shard.dbs[ctx.db].table.scan(pos, count, |e| {
-        if pattern.is_some_and(|p| !glob_match(p, &e.key, false)) {
+        if pattern.is_some_and(|p| !glob_match(p, e.key(), false)) {
             return;
         }
-        if e.expire_at != 0 && e.expire_at <= now {
-            expired.push(e.key.to_vec());
+        if e.expire_at() != 0 && e.expire_at() <= now {
+            expired.push(e.key().to_vec());
         } else if type_filter.is_none_or(|t| t.eq_ignore_ascii_case(type_of(e))) {
-            out_keys.push(e.key.to_vec());
+            out_keys.push(e.key().to_vec());
         }
     });
     for key in expired {
@@ -233,8 +233,8 @@ pub fn random_key(ctx: &mut Ctx) -> Option<Vec<u8>> {
         let n = (ctx.shard.random() % len as u64) as usize;
         let now = ctx.now();
         let e = ctx.db().table.nth(n)?;
-        let key = e.key.to_vec();
-        if e.expire_at == 0 || e.expire_at > now {
+        let key = e.key().to_vec();
+        if e.expire_at() == 0 || e.expire_at() > now {
             return Some(key);
         }
         ctx.lookup(&key);

@@ -193,9 +193,8 @@ fn memory(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
         match ctx.lookup(args.get(2)) {
             None => out.null(),
             Some(e) => {
-                let bytes = std::mem::size_of::<crate::table::Entry>()
-                    + e.key.heap_bytes()
-                    + e.val.heap_bytes();
+                // The slot, the block, and a large value's own buffer.
+                let bytes = std::mem::size_of::<crate::table::Entry>() + e.mem_bytes();
                 out.int(bytes as i64);
             }
         }

@@ -34,33 +34,38 @@ pub(crate) const MAX_STRING: u64 = 512 * 1024 * 1024;
 const TOO_BIG: CmdError =
     CmdError::Static("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
 
-/// The string in a value, or WRONGTYPE.
+/// The string in an entry, or WRONGTYPE.
 #[allow(unreachable_patterns)] // Only strings exist yet; the other types land with their families.
-pub(crate) fn as_str(val: &mut Value) -> Result<&mut StrVal, CmdError> {
-    match val {
+pub(crate) fn as_str(entry: &Entry) -> Result<StrVal<'_>, CmdError> {
+    match entry.value() {
         Value::Str(s) => Ok(s),
         _ => Err(CmdError::WrongType),
     }
 }
 
-fn string_of(entry: Option<&mut Entry>) -> Result<Option<&mut StrVal>, CmdError> {
-    entry.map(|e| as_str(&mut e.val)).transpose()
+/// The entry at `key` for a write (no hit/miss counting), checked to hold
+/// a string; None when absent.
+pub(crate) fn write_entry<'c>(
+    ctx: &'c mut Ctx,
+    key: &[u8],
+) -> Result<Option<&'c mut Entry>, CmdError> {
+    match ctx.lookup(key) {
+        Some(e) => {
+            as_str(e)?;
+            Ok(Some(e))
+        }
+        None => Ok(None),
+    }
 }
 
 /// The string at `key` for a read (counts a hit or a miss); None when absent.
-pub(crate) fn read_str<'c>(
-    ctx: &'c mut Ctx,
-    key: &[u8],
-) -> Result<Option<&'c mut StrVal>, CmdError> {
-    string_of(ctx.read(key))
+pub(crate) fn read_str<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<StrVal<'c>>, CmdError> {
+    ctx.read(key).map(|e| as_str(e)).transpose()
 }
 
 /// The string at `key` for a write (no hit/miss counting); None when absent.
-pub(crate) fn write_str<'c>(
-    ctx: &'c mut Ctx,
-    key: &[u8],
-) -> Result<Option<&'c mut StrVal>, CmdError> {
-    string_of(ctx.lookup(key))
+pub(crate) fn write_str<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<StrVal<'c>>, CmdError> {
+    ctx.lookup(key).map(|e| as_str(e)).transpose()
 }
 
 /// Redis's index arithmetic for ranges over `len` items: negatives count from
@@ -71,18 +76,21 @@ pub(crate) fn clamp_range(start: i64, end: i64, len: i64) -> Option<(usize, usiz
     (start <= end).then_some((start as usize, end as usize))
 }
 
-/// Runs `edit` on the string at `key` as a buffer to change in place ("raw"
-/// in Redis's terms), created empty when absent.
+/// Runs `edit` on the string at `key` as bytes to change in place ("raw" in
+/// Redis's terms), created empty when absent and zero-padded to at least
+/// `min_len`. `edit` also gets the length before the padding.
 pub(crate) fn edit_str<T>(
     ctx: &mut Ctx,
     key: &[u8],
-    edit: impl FnOnce(&mut Vec<u8>) -> T,
+    min_len: usize,
+    edit: impl FnOnce(&mut [u8], usize) -> T,
 ) -> Result<T, CmdError> {
-    let s = match write_str(ctx, key)? {
-        Some(s) => s,
-        None => as_str(&mut ctx.set(key, Value::Str(StrVal::growable()), 0).val)?,
+    let e = match write_entry(ctx, key)? {
+        Some(e) => e,
+        None => ctx.set(key, Value::Str(StrVal::raw(b"")), 0),
     };
-    Ok(edit(s.make_mut()))
+    let old_len = as_str(e)?.len();
+    Ok(edit(e.edit(min_len), old_len))
 }
 
 /// Replies the string at `key`, or null when absent (Redis's getGenericCommand).
@@ -98,7 +106,7 @@ pub(crate) fn reply_value(ctx: &mut Ctx, key: &[u8], out: &mut Out) -> CmdResult
 /// has already passed removes the key instead: Redis stores it and lets it
 /// expire on the next access, which no client can tell apart (it is counted
 /// as expired all the same).
-pub(crate) fn store(ctx: &mut Ctx, key: &[u8], val: StrVal, expire_at: u64) {
+pub(crate) fn store(ctx: &mut Ctx, key: &[u8], val: StrVal<'_>, expire_at: u64) {
     if expire_at != 0 && expire_at <= ctx.now() {
         if ctx.delete(key) {
             ctx.shard.stats.expired_keys += 1;
@@ -142,7 +150,7 @@ fn mget(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
     out.array(args.len() - 1);
     let mut scratch = itoa::Buffer::new();
     for key in args.iter().skip(1) {
-        match ctx.read(key).and_then(|e| as_str(&mut e.val).ok()) {
+        match ctx.read(key).and_then(|e| as_str(e).ok()) {
             Some(s) => out.bulk(s.as_bytes(&mut scratch)),
             None => out.null(),
         }
@@ -224,11 +232,12 @@ fn check_size(len: u64, extra: u64) -> CmdResult {
 
 fn append(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
     let (key, tail) = (args.get(1), args.get(2));
-    let len = match write_str(ctx, key)? {
-        Some(s) => {
-            check_size(s.len() as u64, tail.len() as u64)?;
-            let buf = s.make_mut();
-            buf.extend_from_slice(tail);
+    let len = match write_entry(ctx, key)? {
+        Some(e) => {
+            let old = as_str(e)?.len();
+            check_size(old as u64, tail.len() as u64)?;
+            let buf = e.edit(old + tail.len());
+            buf[old..].copy_from_slice(tail);
             buf.len()
         }
         None => {
@@ -256,10 +265,7 @@ fn setrange(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
     }
     check_size(offset as u64, patch.len() as u64)?;
     let (start, end) = (offset as usize, offset as usize + patch.len());
-    let len = edit_str(ctx, key, |buf| {
-        if buf.len() < end {
-            buf.resize(end, 0);
-        }
+    let len = edit_str(ctx, key, end, |buf, _| {
         buf[start..end].copy_from_slice(patch);
         buf.len()
     })?;
@@ -555,13 +561,13 @@ pub(crate) mod tests {
 
     pub(crate) fn encoding(h: &Harness, key: &str) -> &'static str {
         let e = h.shard.dbs[h.db].table.get(key.as_bytes()).expect("key");
-        e.val.encoding()
+        e.encoding()
     }
 
     /// The key's expiry in ms from the harness's now; None without one.
     pub(crate) fn ttl_ms(h: &Harness, key: &str) -> Option<i64> {
         let e = h.shard.dbs[h.db].table.get(key.as_bytes()).expect("key");
-        (e.expire_at != 0).then(|| e.expire_at as i64 - h.shard.now_ms as i64)
+        (e.expire_at() != 0).then(|| e.expire_at() as i64 - h.shard.now_ms as i64)
     }
 
     pub(crate) fn exists(h: &Harness, key: &str) -> bool {

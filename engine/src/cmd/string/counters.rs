@@ -3,7 +3,7 @@
 //! dbOverwrite does, and an integer result stays int-encoded.
 
 use super::longdouble::LongDouble;
-use super::write_str;
+use super::{as_str, write_entry};
 use crate::args::Args;
 use crate::cmd::int_arg;
 use crate::error::{CmdError, CmdResult};
@@ -13,35 +13,58 @@ use crate::value::{parse_i64, StrVal, Value};
 
 /// Replaces the counter at `key` with what `next` makes of its current
 /// value (None when absent): in place, keeping the TTL, or as a new key.
-fn update<T>(
+/// `next` returns the reply, which `Counter::stored` turns into the value.
+fn update<T: Counter>(
     ctx: &mut Ctx,
     key: &[u8],
-    next: impl FnOnce(Option<&StrVal>) -> Result<(StrVal, T), CmdError>,
+    next: impl FnOnce(Option<StrVal>) -> Result<T, CmdError>,
 ) -> Result<T, CmdError> {
-    let slot = write_str(ctx, key)?;
-    let (val, reply) = next(slot.as_deref())?;
-    match slot {
-        Some(s) => *s = val,
+    let entry = write_entry(ctx, key)?;
+    let current = match &entry {
+        Some(e) => Some(as_str(e)?),
+        None => None,
+    };
+    let result = next(current)?;
+    let val = Value::Str(result.stored());
+    match entry {
+        Some(e) => e.set_value(val),
         None => {
-            ctx.set(key, Value::Str(val), 0);
+            ctx.set(key, val, 0);
         }
     }
     ctx.dirty(1);
-    Ok(reply)
+    Ok(result)
+}
+
+/// What a counter command stores: an integer stays int-encoded, a float's
+/// text is stored as written.
+trait Counter {
+    fn stored(&self) -> StrVal<'_>;
+}
+
+impl Counter for i64 {
+    fn stored(&self) -> StrVal<'_> {
+        StrVal::Int(*self)
+    }
+}
+
+impl Counter for String {
+    fn stored(&self) -> StrVal<'_> {
+        StrVal::raw(self.as_bytes())
+    }
 }
 
 /// Adds `by` to the integer at `key` (0 when absent).
 fn incr_by(ctx: &mut Ctx, args: &Args, out: &mut Out, by: i64) -> CmdResult {
     let n = update(ctx, args.get(1), |current| {
         let current = match current {
-            Some(StrVal::Int(n)) => *n,
+            Some(StrVal::Int(n)) => n,
             Some(s) => {
                 parse_i64(s.as_bytes(&mut itoa::Buffer::new())).ok_or(CmdError::NotInteger)?
             }
             None => 0,
         };
-        let n = current.checked_add(by).ok_or(CmdError::Overflow)?;
-        Ok((StrVal::Int(n), n))
+        current.checked_add(by).ok_or(CmdError::Overflow)
     })?;
     out.int(n);
     Ok(())
@@ -74,7 +97,7 @@ pub(super) fn decrby(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
 pub(super) fn incrbyfloat(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
     let text = update(ctx, args.get(1), |current| {
         let current = match current {
-            Some(StrVal::Int(n)) => LongDouble::from_i64(*n),
+            Some(StrVal::Int(n)) => LongDouble::from_i64(n),
             Some(s) => {
                 LongDouble::parse(s.as_bytes(&mut itoa::Buffer::new())).ok_or(CmdError::NotFloat)?
             }
@@ -84,8 +107,7 @@ pub(super) fn incrbyfloat(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResul
         let sum = current.add(by).ok_or(CmdError::Static(
             "ERR increment would produce NaN or Infinity",
         ))?;
-        let text = sum.to_human();
-        Ok((StrVal::raw(text.as_bytes()), text))
+        Ok(sum.to_human())
     })?;
     out.bulk(text.as_bytes());
     Ok(())

@@ -131,7 +131,7 @@ pub(super) fn set(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
     if o.get {
         reply_value(ctx, key, out)?;
     }
-    let old_ttl = ctx.lookup(key).map(|e| e.expire_at);
+    let old_ttl = ctx.lookup(key).map(|e| e.expire_at());
     if (o.nx && old_ttl.is_some()) || (o.xx && old_ttl.is_none()) {
         if !o.get {
             out.null();
@@ -190,8 +190,8 @@ pub(super) fn getex(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
         out.null();
         return Ok(());
     };
-    let had_ttl = e.expire_at != 0;
-    let s = as_str(&mut e.val)?;
+    let had_ttl = e.expire_at() != 0;
+    let s = as_str(e)?;
     // The value is checked before the time, so a missing key never errors.
     let expire_at = o.expire_at(now, "getex")?;
     out.bulk(s.as_bytes(&mut itoa::Buffer::new()));

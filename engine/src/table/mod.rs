@@ -1,0 +1,375 @@
+//! The per-shard key table: extendible hashing over small open-addressing
+//! segments of 8-byte slots.
+//!
+//! ```text
+//!   directory (2^global_depth u32 ids, top bits of the hash; chunks of 4096)
+//!   [0][1][2][3] ...
+//!    |  |  \  /
+//!   seg seg seg      each: depth ≤ global_depth, ≤ 4096 slots, ≤ 7/8 full
+//!    │
+//!    [slot][slot][ ][slot]...   slot = Entry: address + 19-bit tag (8 bytes)
+//!      │
+//!      └─▶ one block: header, expiry if any, key, value (entry.rs)
+//! ```
+//!
+//! Why: a single hash table doubles by copying every entry, which pauses a
+//! shard for seconds at 10 M keys. Here a segment first doubles its own
+//! array up to 4096 slots (moving slots only: tags give their homes), then
+//! splits in two, moving at most ~3600 slots and reading each key once to
+//! learn its next hash bit. The directory doubles by adding chunks and
+//! rewriting u32 ids in place. The memory those steps need (a 32 KiB slot
+//! array, directory chunks) is written ahead of time, one page per insert
+//! (`reserve.rs`), so no insert takes a burst of first-touch page faults.
+//!
+//! Hash bits: the directory and SCAN's cursor use the top ones, the slot
+//! tag the low 19 (the top of those picks the home slot in a segment).
+//!
+//! Each segment covers one contiguous range of the hash space, which gives
+//! SCAN a stable cursor: a position in hash space. Keys at or past the
+//! cursor are still to come however segments split in between, so a key
+//! present for the whole scan is returned.
+
+mod dir;
+mod reserve;
+mod segment;
+
+pub use crate::entry::Entry;
+use crate::entry::TAG_BITS;
+use dir::{Directory, CHUNK};
+use reserve::Reserve;
+use segment::{Segment, MAX_CAP};
+use std::hash::BuildHasher;
+
+/// Cursor positions use the hash's top 48 bits.
+const POS_BITS: u32 = 48;
+pub const POS_END: u64 = 1 << POS_BITS;
+/// Segments per chunk of the segment list (which grows by chunks, never by
+/// copying).
+const SEG_CHUNK: usize = 128;
+/// How many blocks ahead a split asks for.
+const PREFETCH_AHEAD: usize = 16;
+/// Slot arrays kept ready for splits: a burst of splits (segments fill in
+/// near lockstep) needs several within a few inserts of each other.
+const SPARE_SEGS: usize = 4;
+
+#[inline]
+fn tag_of(h: u64) -> u32 {
+    (h & ((1 << TAG_BITS) - 1)) as u32
+}
+
+pub struct Table {
+    dir: Directory,
+    segs: Vec<Vec<Segment>>,
+    nsegs: usize,
+    len: usize,
+    hasher: foldhash::fast::FixedState,
+    spare_slots: Reserve<Option<Entry>>,
+    spare_dir: Reserve<u32>,
+    /// A split's entries in transit (kept to avoid allocating per split).
+    scratch: Vec<Entry>,
+}
+
+impl Default for Table {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Table {
+    pub fn new() -> Self {
+        Self::with_hasher(foldhash::fast::FixedState::with_seed(0x5eed_cafe_f00d))
+    }
+
+    fn with_hasher(hasher: foldhash::fast::FixedState) -> Self {
+        let mut first = Vec::with_capacity(SEG_CHUNK);
+        first.push(Segment::new(0));
+        Table {
+            dir: Directory::new(),
+            segs: vec![first],
+            nsegs: 1,
+            len: 0,
+            hasher,
+            spare_slots: Reserve::new(MAX_CAP, || None),
+            spare_dir: Reserve::new(CHUNK, || 0),
+            scratch: Vec::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn hash(&self, key: &[u8]) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    fn seg(&self, id: usize) -> &Segment {
+        &self.segs[id / SEG_CHUNK][id % SEG_CHUNK]
+    }
+
+    fn seg_mut(&mut self, id: usize) -> &mut Segment {
+        &mut self.segs[id / SEG_CHUNK][id % SEG_CHUNK]
+    }
+
+    #[inline]
+    fn seg_of(&self, h: u64) -> usize {
+        self.dir.get(self.dir.index(h)) as usize
+    }
+
+    /// The segment and slot holding `key`, if any.
+    #[inline]
+    fn find(&self, key: &[u8]) -> (usize, Option<usize>) {
+        let h = self.hash(key);
+        let s = self.seg_of(h);
+        (s, self.seg(s).find(tag_of(h), key))
+    }
+
+    pub fn get(&self, key: &[u8]) -> Option<&Entry> {
+        let (s, i) = self.find(key);
+        i.map(|i| self.seg(s).get(i))
+    }
+
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let (s, i) = self.find(key);
+        i.map(|i| self.seg_mut(s).get_mut(i))
+    }
+
+    /// One probe for a read: the live entry, or `Err(true)` when the key was
+    /// there but its time (Unix ms) had passed and it has just been removed.
+    pub fn get_live(&mut self, key: &[u8], now: u64) -> Result<&mut Entry, bool> {
+        let (s, Some(i)) = self.find(key) else {
+            return Err(false);
+        };
+        let at = self.seg(s).get(i).expire_at();
+        if at != 0 && at <= now {
+            self.seg_mut(s).remove(i);
+            self.len -= 1;
+            return Err(true);
+        }
+        Ok(self.seg_mut(s).get_mut(i))
+    }
+
+    /// Inserts a new entry; the caller has checked the key is absent.
+    pub fn insert_new(&mut self, mut entry: Entry) -> &mut Entry {
+        let h = self.hash(entry.key());
+        entry.set_tag(tag_of(h));
+        self.place(h, entry)
+    }
+
+    /// Finds `key`, or inserts the entry `make` builds. True when it was found.
+    pub fn upsert(&mut self, key: &[u8], make: impl FnOnce() -> Entry) -> (&mut Entry, bool) {
+        let h = self.hash(key);
+        let s = self.seg_of(h);
+        if let Some(i) = self.seg(s).find(tag_of(h), key) {
+            return (self.seg_mut(s).get_mut(i), true);
+        }
+        let mut entry = make();
+        debug_assert_eq!(entry.key(), key);
+        entry.set_tag(tag_of(h));
+        (self.place(h, entry), false)
+    }
+
+    /// Puts a tagged entry for hash `h` into its segment, making room first.
+    fn place(&mut self, h: u64, entry: Entry) -> &mut Entry {
+        self.prefault_step();
+        let s = self.make_room(h);
+        self.len += 1;
+        let seg = self.seg_mut(s);
+        let i = seg.insert(entry);
+        seg.get_mut(i)
+    }
+
+    /// The segment for `h`, grown or split until it has room for one more.
+    fn make_room(&mut self, h: u64) -> usize {
+        loop {
+            let s = self.seg_of(h);
+            let seg = self.seg(s);
+            if !seg.is_full() {
+                return s;
+            }
+            if seg.capacity() < MAX_CAP {
+                self.grow(s);
+            } else {
+                self.split(s, h);
+            }
+        }
+    }
+
+    /// Doubles segment `s`'s array (it is below MAX_CAP).
+    fn grow(&mut self, s: usize) {
+        let cap = self.seg(s).next_capacity();
+        if cap >= MAX_CAP / 2 {
+            // Splits are near: start keeping slot arrays ready.
+            self.spare_slots.want(SPARE_SEGS);
+        }
+        let slots = if cap == MAX_CAP {
+            self.spare_slots.take()
+        } else {
+            Segment::empty_slots(cap)
+        };
+        self.seg_mut(s).grow(slots);
+    }
+
+    /// Writes one page of memory the next split or directory doubling needs.
+    fn prefault_step(&mut self) {
+        if self.spare_slots.short() {
+            self.spare_slots.step();
+        } else {
+            self.spare_dir.step();
+        }
+    }
+
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let (s, i) = self.find(key);
+        let e = self.seg_mut(s).remove(i?);
+        self.len -= 1;
+        Some(e)
+    }
+
+    pub fn clear(&mut self) {
+        *self = Table::with_hasher(self.hasher);
+    }
+
+    /// Splits full segment `s` (which hash `h` maps to) on its next hash bit.
+    fn split(&mut self, s: usize, h: u64) {
+        let depth = self.seg(s).depth;
+        if depth == self.dir.depth() {
+            self.dir.double(&mut self.spare_dir);
+            self.spare_dir.want(self.dir.chunks_next_doubling());
+        }
+        let mut moved = Segment::with_slots(depth + 1, self.spare_slots.take());
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.reserve(MAX_CAP);
+        let old = self.seg_mut(s);
+        old.depth = depth + 1;
+        old.drain_into(&mut scratch);
+        let bit = 63 - depth;
+        // The one read of each key (its next hash bit is not in the tag), in
+        // a tight pass with the blocks a few entries ahead already on their
+        // way, so the cache misses overlap.
+        let mut goes = [0u64; MAX_CAP / 64];
+        for e in scratch.iter().take(PREFETCH_AHEAD) {
+            e.prefetch();
+        }
+        for (i, e) in scratch.iter().enumerate() {
+            if let Some(ahead) = scratch.get(i + PREFETCH_AHEAD) {
+                ahead.prefetch();
+            }
+            goes[i / 64] |= ((self.hasher.hash_one(e.key()) >> bit) & 1) << (i % 64);
+        }
+        for (i, e) in scratch.drain(..).enumerate() {
+            if goes[i / 64] >> (i % 64) & 1 == 1 {
+                moved.insert(e);
+            } else {
+                self.seg_mut(s).insert(e);
+            }
+        }
+        self.scratch = scratch;
+        let new_id = self.push_segment(moved);
+        // The old segment's directory slots are one aligned run; its upper
+        // half (next bit 1) now points at the new segment.
+        let shift = self.dir.depth() - depth;
+        let span = 1usize << shift;
+        let start = if depth == 0 {
+            0
+        } else {
+            ((h >> (64 - depth)) as usize) << shift
+        };
+        self.dir.fill(start + span / 2..start + span, new_id);
+    }
+
+    fn push_segment(&mut self, seg: Segment) -> u32 {
+        if self.segs.last().expect("a chunk").len() == SEG_CHUNK {
+            self.segs.push(Vec::with_capacity(SEG_CHUNK));
+        }
+        self.segs.last_mut().expect("a chunk").push(seg);
+        self.nsegs += 1;
+        (self.nsegs - 1) as u32
+    }
+
+    /// Visits entries in hash order from cursor position `pos` until at least
+    /// `count` have been seen (whole hash values are never split across
+    /// calls). Returns the next position, or `POS_END` when the scan is done.
+    pub fn scan(&self, mut pos: u64, count: usize, mut f: impl FnMut(&Entry)) -> u64 {
+        let mut seen = 0;
+        let mut batch: Vec<(u64, &Entry)> = Vec::new();
+        while pos < POS_END && seen < count {
+            let seg = self.seg(self.seg_of(pos << (64 - POS_BITS)));
+            let span = POS_END >> seg.depth;
+            let seg_end = (pos / span + 1) * span;
+            batch.clear();
+            batch.extend(
+                seg.iter()
+                    .map(|e| (self.hash(e.key()) >> (64 - POS_BITS), e))
+                    .filter(|(p, _)| *p >= pos),
+            );
+            batch.sort_unstable_by_key(|(p, _)| *p);
+            let mut next = seg_end;
+            for (i, &(p, e)) in batch.iter().enumerate() {
+                if seen >= count && p != batch[i - 1].0 {
+                    next = p;
+                    break;
+                }
+                f(e);
+                seen += 1;
+            }
+            pos = next;
+        }
+        pos
+    }
+
+    /// Number of segments (the unit the expiry sweep walks).
+    pub fn segments(&self) -> usize {
+        self.nsegs
+    }
+
+    /// Removes the entries of segment `s` for which `expired` says so,
+    /// returning them so the caller can count and notify.
+    pub fn sweep_segment(&mut self, s: usize, expired: impl FnMut(&Entry) -> bool) -> Vec<Entry> {
+        let mut out = Vec::new();
+        if s < self.nsegs {
+            self.seg_mut(s).retain(expired, &mut out);
+            self.len -= out.len();
+        }
+        out
+    }
+
+    fn all_segments(&self) -> impl Iterator<Item = &Segment> {
+        self.segs.iter().flatten()
+    }
+
+    /// The `n`-th entry of the table in segment order (n < len), for RANDOMKEY.
+    pub fn nth(&self, mut n: usize) -> Option<&Entry> {
+        for seg in self.all_segments() {
+            if n < seg.len() {
+                return seg.iter().nth(n);
+            }
+            n -= seg.len();
+        }
+        None
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.all_segments().flat_map(Segment::iter)
+    }
+
+    /// Bytes the table itself holds (slots, directory, segment list, arrays
+    /// kept ready), not the entries' blocks.
+    pub fn overhead_bytes(&self) -> usize {
+        let slot = std::mem::size_of::<Option<Entry>>();
+        let slots: usize = self.all_segments().map(|s| s.capacity() * slot).sum();
+        slots
+            + self.dir.bytes()
+            + self.segs.len() * SEG_CHUNK * std::mem::size_of::<Segment>()
+            + self.spare_slots.bytes()
+            + self.spare_dir.bytes()
+            + self.scratch.capacity() * slot
+    }
+}
+
+#[cfg(test)]
+mod tests;
