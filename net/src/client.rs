@@ -168,12 +168,31 @@ impl Clients {
                     n += 1;
                     continue;
                 }
-                // SAFETY: fd belongs to a live connection of this shard; shutdown
-                // only ends its I/O, the connection task closes it.
-                unsafe { libc::shutdown(c.fd, libc::SHUT_RDWR) };
+                shut(c.fd);
                 n += 1;
             }
         }
         n
     }
+}
+
+impl Clients {
+    /// Closes every client idle for more than `limit_ms` (Redis's `timeout`).
+    pub fn close_idle(&self, now_ms: u64, limit_ms: u64) {
+        for c in self.map.values() {
+            let mut c = c.borrow_mut();
+            if !c.killed && now_ms.saturating_sub(c.last_active_ms) > limit_ms {
+                c.killed = true;
+                shut(c.fd);
+            }
+        }
+    }
+}
+
+/// Ends a connection's I/O: its pending receive completes with 0 and its
+/// task closes the socket.
+fn shut(fd: i32) {
+    // SAFETY: fd belongs to a live connection of this shard (the connection
+    // task closes it only after removing the client from the map).
+    unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };
 }

@@ -17,14 +17,13 @@ use crate::commands::{self, Flow};
 use crate::resp::{self, Frame, Limits};
 use crate::router::{merge, Op, RemoteCmd, Reply};
 use crate::shard::{unix_ms, ShardState};
+use crate::uring::{self, Ring};
 use engine::spec::{Exec, Route, FLAG_NOAUTH};
 use engine::{cmd, Args, CmdError, Out, OwnedArgs};
-use futures_lite::{AsyncReadExt, AsyncWriteExt};
-use glommio::net::TcpStream;
 use std::cell::RefCell;
-use std::os::fd::AsRawFd;
+use std::net::TcpStream;
+use std::os::fd::{AsRawFd, RawFd};
 use std::rc::Rc;
-use std::time::Duration;
 
 const READ_CHUNK: usize = 16 * 1024;
 
@@ -52,7 +51,9 @@ impl Batch {
     }
 }
 
-pub async fn serve(state: Rc<ShardState>, mut stream: TcpStream) {
+/// Serves one accepted socket until it closes; dropping `stream` at the end
+/// closes the fd once no operation on it is in flight.
+pub async fn serve(state: Rc<ShardState>, stream: TcpStream) {
     let peer = match stream.peer_addr() {
         Ok(p) => p,
         Err(_) => return,
@@ -72,15 +73,16 @@ pub async fn serve(state: Rc<ShardState>, mut stream: TcpStream) {
         info,
     };
     if protected_refusal(&state, &peer) {
-        let _ = stream.write_all(PROTECTED_MODE_ERROR.as_bytes()).await;
+        let msg = PROTECTED_MODE_ERROR.as_bytes().to_vec();
+        let _ = state.ring.send(fd, msg, 0).await;
     } else {
-        run(&state, &mut stream, &mut conn).await;
+        run(&state, fd, &mut conn).await;
     }
     state.clients.borrow_mut().remove(id);
     state
         .connected
         .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-    let _ = stream.close().await;
+    drop(stream);
 }
 
 const PROTECTED_MODE_ERROR: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and \
@@ -99,31 +101,35 @@ fn protected_refusal(state: &ShardState, peer: &std::net::SocketAddr) -> bool {
     config.protected_mode && config.requirepass.is_empty() && !peer.ip().is_loopback()
 }
 
-async fn run(state: &Rc<ShardState>, stream: &mut TcpStream, conn: &mut Conn) {
+/// The read-execute-reply loop. A batch's reply goes out in the same ring
+/// pass as the next receive: the send is queued first, then the receive,
+/// and the send is collected before the next batch writes into `out`.
+async fn run(state: &Rc<ShardState>, fd: RawFd, conn: &mut Conn) {
+    let ring = &*state.ring;
     let mut rbuf = vec![0u8; READ_CHUNK];
     let mut filled = 0;
     let mut spans: Vec<(u32, u32)> = Vec::with_capacity(16);
     let mut scratch = Vec::new();
     let mut out = Out::new(false);
     let mut batch = Batch::default();
-    let mut timeout = 0;
+    let mut sending: Option<(uring::Op<'_>, usize)> = None;
     loop {
         if filled == rbuf.len() {
             rbuf.resize(rbuf.len() * 2, 0);
         }
-        let idle_limit = state.config.borrow().timeout;
-        if idle_limit != timeout {
-            // Redis's `timeout`: close a client idle this many seconds (0 = never).
-            timeout = idle_limit;
-            let limit = (timeout > 0).then(|| Duration::from_secs(timeout as u64));
-            if stream.set_read_timeout(limit).is_err() {
-                return;
+        let recv = ring.recv(fd, rbuf, filled);
+        if let Some(send) = sending.take() {
+            match collect_send(ring, fd, send).await {
+                Some(buf) => out.buf = buf,
+                None => return abandon(fd, recv).await,
             }
         }
-        let n = match stream.read(&mut rbuf[filled..]).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
+        let (res, hold) = recv.await;
+        rbuf = hold.into_buf();
+        if res <= 0 {
+            return;
+        }
+        let n = res as usize;
         filled += n;
         let now = unix_ms();
         {
@@ -178,19 +184,17 @@ async fn run(state: &Rc<ShardState>, stream: &mut TcpStream, conn: &mut Conn) {
             net.net_input_bytes += n as u64;
             net.net_output_bytes += out.buf.len() as u64;
             net.reads += 1;
+            net.writes += !out.buf.is_empty() as u64;
         }
         conn.info.borrow_mut().qbuf = filled;
         if !out.buf.is_empty() {
-            if stream.write_all(&out.buf).await.is_err() {
-                return;
-            }
-            state.net.borrow_mut().writes += 1;
-            out.buf.clear();
-            if out.buf.capacity() > 1 << 20 {
-                out.buf.shrink_to(64 * 1024);
-            }
+            let len = out.buf.len();
+            sending = Some((ring.send(fd, std::mem::take(&mut out.buf), 0), len));
         }
         if flow == Flow::Close || filled as u64 > qbuf_limit || conn.info.borrow().killed {
+            if let Some(send) = sending.take() {
+                collect_send(ring, fd, send).await;
+            }
             return;
         }
         if filled == 0 && rbuf.len() > 4 * READ_CHUNK {
@@ -198,6 +202,41 @@ async fn run(state: &Rc<ShardState>, stream: &mut TcpStream, conn: &mut Conn) {
             rbuf.shrink_to_fit();
         }
     }
+}
+
+/// Waits for a reply to be sent whole and returns its buffer, emptied, for
+/// the next batch; `None` if the socket failed.
+async fn collect_send(
+    ring: &Ring,
+    fd: RawFd,
+    (mut op, len): (uring::Op<'_>, usize),
+) -> Option<Vec<u8>> {
+    let mut sent = 0;
+    loop {
+        let (res, hold) = op.await;
+        let mut buf = hold.into_buf();
+        if res <= 0 {
+            return None;
+        }
+        sent += res as usize;
+        if sent >= len {
+            buf.clear();
+            if buf.capacity() > 1 << 20 {
+                buf.shrink_to(64 * 1024);
+            }
+            return Some(buf);
+        }
+        // MSG_WAITALL makes short sends rare (a signal); send the rest.
+        op = ring.send(fd, buf, sent);
+    }
+}
+
+/// Ends a connection whose receive is still in flight: shutting the socket
+/// completes the receive, so its buffer comes back before the fd is closed.
+async fn abandon(fd: RawFd, recv: uring::Op<'_>) {
+    // SAFETY: fd is this connection's socket, still open.
+    unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };
+    let _ = recv.await;
 }
 
 /// Resolves one command and runs it or queues it for its shard.

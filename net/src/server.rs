@@ -6,8 +6,8 @@ use crate::config::Config;
 use crate::router::{Request, Response};
 use crate::shard::ShardState;
 use glommio::channels::channel_mesh::{Full, MeshBuilder};
-use glommio::net::TcpListener;
 use glommio::{LocalExecutorBuilder, Placement};
+use std::os::fd::{AsRawFd, FromRawFd};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -153,9 +153,12 @@ async fn shard_main(
         }
         None => None,
     };
+    let ring = crate::uring::Ring::new()
+        .map_err(|e| format!("could not set up the socket ring on shard {id}: {e}"))?;
+    glommio::spawn_local(ring.clone().drive()).detach();
     let mut listeners = Vec::new();
     for addr in config.listen_addrs() {
-        match TcpListener::bind((addr.ip, config.port)) {
+        match crate::listen::listen(addr.ip, config.port, config.tcp_backlog) {
             Ok(l) => listeners.push(l),
             // `-::*`: an optional address the host may not have (no IPv6).
             Err(_) if addr.optional => {}
@@ -168,7 +171,7 @@ async fn shard_main(
         }
     }
     let state = Rc::new(ShardState::new(
-        id, nshards, config, registry, links, connected,
+        id, nshards, config, registry, links, connected, ring,
     ));
     if let Some((req_rx, resp_rx)) = receivers {
         for peer in (0..nshards).filter(|&p| p != id) {
@@ -178,31 +181,11 @@ async fn shard_main(
         }
     }
     glommio::spawn_local(state.clone().expire_loop()).detach();
-    let mut accepts = Vec::new();
-    for listener in listeners {
-        let state = state.clone();
-        accepts.push(glommio::spawn_local(async move {
-            loop {
-                match listener.accept().await {
-                    Ok(stream) => {
-                        let max = state.config.borrow().maxclients as usize;
-                        if state.connected.fetch_add(1, Ordering::Relaxed) >= max {
-                            state.connected.fetch_sub(1, Ordering::Relaxed);
-                            state.clients.borrow_mut().rejected += 1;
-                            glommio::spawn_local(refuse(stream)).detach();
-                            continue;
-                        }
-                        glommio::spawn_local(crate::conn::serve(state.clone(), stream)).detach();
-                    }
-                    Err(e) => {
-                        // EMFILE and friends: back off briefly instead of spinning.
-                        eprintln!("ringcache: accept failed on shard {}: {e}", state.id);
-                        glommio::timer::sleep(std::time::Duration::from_millis(10)).await;
-                    }
-                }
-            }
-        }));
-    }
+    glommio::spawn_local(state.clone().clients_cron()).detach();
+    let accepts: Vec<_> = listeners
+        .into_iter()
+        .map(|l| glommio::spawn_local(accept_loop(state.clone(), l)))
+        .collect();
     let _ = ready.send(Ok(id));
     for a in accepts {
         a.await;
@@ -210,10 +193,31 @@ async fn shard_main(
     Ok(())
 }
 
-async fn refuse(mut stream: glommio::net::TcpStream) {
-    use futures_lite::AsyncWriteExt;
-    let _ = stream
-        .write_all(b"-ERR max number of clients reached\r\n")
-        .await;
-    let _ = stream.close().await;
+async fn accept_loop(state: Rc<ShardState>, listener: std::net::TcpListener) {
+    let fd = listener.as_raw_fd();
+    loop {
+        let (res, _) = state.ring.accept(fd).await;
+        if res < 0 {
+            // EMFILE and friends: back off briefly instead of spinning.
+            let e = std::io::Error::from_raw_os_error(-res);
+            eprintln!("ringcache: accept failed on shard {}: {e}", state.id);
+            glommio::timer::sleep(std::time::Duration::from_millis(10)).await;
+            continue;
+        }
+        // SAFETY: the ring just handed us this fd for the accepted socket.
+        let sock = unsafe { std::net::TcpStream::from_raw_fd(res) };
+        let max = state.config.borrow().maxclients as usize;
+        if state.connected.fetch_add(1, Ordering::Relaxed) >= max {
+            state.connected.fetch_sub(1, Ordering::Relaxed);
+            state.clients.borrow_mut().rejected += 1;
+            glommio::spawn_local(refuse(state.clone(), sock)).detach();
+            continue;
+        }
+        glommio::spawn_local(crate::conn::serve(state.clone(), sock)).detach();
+    }
+}
+
+async fn refuse(state: Rc<ShardState>, sock: std::net::TcpStream) {
+    let msg = b"-ERR max number of clients reached\r\n".to_vec();
+    let _ = state.ring.send(sock.as_raw_fd(), msg, 0).await;
 }

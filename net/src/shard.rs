@@ -56,6 +56,8 @@ pub struct ShardState {
     /// close, never per command, so it costs the data path nothing.
     pub connected: Arc<AtomicUsize>,
     pub started: Instant,
+    /// The shard's socket ring (accepts, receives, sends).
+    pub ring: Rc<crate::uring::Ring>,
     req_tx: Option<Senders<Request>>,
     resp_tx: Option<Senders<Response>>,
     waiting: RefCell<HashMap<u64, LocalSender<Reply>>>,
@@ -77,6 +79,7 @@ impl ShardState {
         registry: Rc<Registry>,
         links: Option<(Senders<Request>, Senders<Response>)>,
         connected: Arc<AtomicUsize>,
+        ring: Rc<crate::uring::Ring>,
     ) -> Self {
         let mut engine = Shard::new(id, nshards, config.databases, registry.clone());
         apply_engine_conf(&mut engine, &config);
@@ -99,6 +102,7 @@ impl ShardState {
             net: RefCell::new(NetStats::default()),
             connected,
             started: Instant::now(),
+            ring,
             req_tx,
             resp_tx,
             waiting: RefCell::new(HashMap::new()),
@@ -238,6 +242,20 @@ impl ShardState {
         while let Ok(Some(resp)) = rx.recv_from(from).await {
             if let Some(tx) = self.waiting.borrow_mut().remove(&resp.id) {
                 let _ = tx.try_send(resp.reply);
+            }
+        }
+    }
+
+    /// Once a second, as Redis's clientsCron: closes clients idle longer
+    /// than `timeout` seconds (0 = never).
+    pub async fn clients_cron(self: Rc<Self>) {
+        loop {
+            glommio::timer::sleep(std::time::Duration::from_secs(1)).await;
+            let timeout = self.config.borrow().timeout;
+            if timeout > 0 {
+                self.clients
+                    .borrow()
+                    .close_idle(unix_ms(), timeout as u64 * 1000);
             }
         }
     }
