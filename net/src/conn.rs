@@ -16,7 +16,7 @@ use crate::client::{ClientInfo, ReplyMode};
 use crate::commands::{self, Flow};
 use crate::resp::{self, Frame, Limits};
 use crate::router::{merge, Op, RemoteCmd, Reply};
-use crate::shard::{unix_ms, ShardState};
+use crate::shard::ShardState;
 use crate::uring::{self, Ring};
 use engine::spec::{Exec, Route, FLAG_NOAUTH};
 use engine::{cmd, Args, CmdError, Out, OwnedArgs};
@@ -131,7 +131,7 @@ async fn run(state: &Rc<ShardState>, fd: RawFd, conn: &mut Conn) {
         }
         let n = res as usize;
         filled += n;
-        let now = unix_ms();
+        let now = ring.now_ms();
         {
             let mut info = conn.info.borrow_mut();
             if info.killed {

@@ -30,8 +30,9 @@ use std::task::{Context, Poll, Waker};
 
 /// Entries in the submission queue; the completion queue is four times that,
 /// so a pass with a receive and a send in flight for thousands of
-/// connections does not overflow it (the kernel keeps overflow anyway).
-const SQ_ENTRIES: u32 = 1024;
+/// connections does not overflow it (the kernel keeps any overflow, and a
+/// pass collects it).
+const SQ_ENTRIES: u32 = 4096;
 
 /// Driver passes in a row without going through glommio's reactor. glommio
 /// only polls its own rings (timers, other shards' messages) when its task
@@ -80,6 +81,9 @@ pub struct Ring {
     /// The driver sleeps on the eventfd: nobody will submit for us, so
     /// `submit` hands each entry to the kernel itself.
     idle: Cell<bool>,
+    /// Wall-clock milliseconds, read once per pass for every command it
+    /// serves (what Redis caches per event-loop turn as `server.mstime`).
+    now_ms: Cell<u64>,
     eventfd: RawFd,
     /// How the kernel delivers completions (for `--check` style reports and logs).
     pub mode: &'static str,
@@ -107,9 +111,15 @@ impl Ring {
                 free: Vec::new(),
             }),
             idle: Cell::new(false),
+            now_ms: Cell::new(crate::shard::unix_ms()),
             eventfd,
             mode,
         }))
+    }
+
+    /// The time of the current pass.
+    pub fn now_ms(&self) -> u64 {
+        self.now_ms.get()
     }
 
     /// Receives into `buf[at..]`.
@@ -187,11 +197,14 @@ impl Ring {
     fn pass(&self) -> bool {
         let mut inner = self.inner.borrow_mut();
         let inner = &mut *inner;
-        let (queued, taskrun) = {
+        let (queued, kernel_has_more) = {
             let sq = inner.uring.submission();
-            (sq.len(), sq.taskrun())
+            // TASKRUN: deferred completions wait to be run; CQ_OVERFLOW:
+            // completions that did not fit the queue wait to be copied in.
+            (sq.len(), sq.taskrun() || sq.cq_overflow())
         };
-        if queued > 0 || taskrun {
+        self.now_ms.set(crate::shard::unix_ms());
+        if queued > 0 || kernel_has_more {
             // SAFETY: no extended argument is passed.
             let r = unsafe {
                 inner.uring.submitter().enter::<libc::sigset_t>(
@@ -350,5 +363,78 @@ impl Drop for Op<'_> {
             Slot::Done(..) => inner.free.push(self.idx),
             other => inner.slots[idx] = other,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::os::fd::AsRawFd;
+
+    fn on_executor(f: impl FnOnce() -> std::pin::Pin<Box<dyn Future<Output = ()>>> + Send + 'static) {
+        glommio::LocalExecutorBuilder::default()
+            .spawn(move || async move { f().await })
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    #[test]
+    fn accept_receive_and_send_through_the_ring() {
+        on_executor(|| {
+            Box::pin(async {
+                let ring = Ring::new().unwrap();
+                glommio::spawn_local(ring.clone().drive()).detach();
+                let listener = crate::listen::listen([127, 0, 0, 1].into(), 0, 8).unwrap();
+                let addr = listener.local_addr().unwrap();
+                let client = std::thread::spawn(move || {
+                    let mut c = std::net::TcpStream::connect(addr).unwrap();
+                    c.write_all(b"ping").unwrap();
+                    let mut back = [0u8; 4];
+                    c.read_exact(&mut back).unwrap();
+                    back
+                });
+                let (fd, _) = ring.accept(listener.as_raw_fd()).await;
+                assert!(fd >= 0, "accept: {fd}");
+                let (n, hold) = ring.recv(fd, vec![0u8; 64], 0).await;
+                let buf = hold.into_buf();
+                assert_eq!(&buf[..n as usize], b"ping");
+                let (sent, _) = ring.send(fd, b"pong".to_vec(), 0).await;
+                assert_eq!(sent, 4);
+                assert_eq!(&client.join().unwrap(), b"pong");
+                // SAFETY: fd is the accepted socket, closed once.
+                unsafe { libc::close(fd) };
+            })
+        });
+    }
+
+    #[test]
+    fn a_dropped_receive_keeps_its_buffer_until_the_kernel_is_done() {
+        on_executor(|| {
+            Box::pin(async {
+                let ring = Ring::new().unwrap();
+                glommio::spawn_local(ring.clone().drive()).detach();
+                let (_a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+                let early = ring.recv(b.as_raw_fd(), vec![0u8; 64], 0);
+                drop(early);
+                // The kernel still owns slot 0 and its buffer: a new op takes another slot.
+                let second = ring.recv(b.as_raw_fd(), vec![0u8; 64], 0);
+                assert_eq!(second.idx, 1);
+                assert!(matches!(ring.inner.borrow().slots[0], Slot::Orphaned(_)));
+                // SAFETY: b is open; shutting it ends both pending receives.
+                unsafe { libc::shutdown(b.as_raw_fd(), libc::SHUT_RDWR) };
+                assert_eq!(second.await.0, 0);
+                for _ in 0..100 {
+                    if matches!(ring.inner.borrow().slots[0], Slot::Free) {
+                        break;
+                    }
+                    glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
+                }
+                let inner = ring.inner.borrow();
+                assert!(inner.slots.iter().all(|s| matches!(s, Slot::Free)));
+                assert_eq!(inner.free.len(), 2);
+            })
+        });
     }
 }
