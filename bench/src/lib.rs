@@ -4,6 +4,9 @@
 //! - `compare.sh`: ringcache against redis-server, same machine, same run.
 //! - `benches/parser.rs`, `benches/table.rs`: criterion micro-benchmarks.
 //! - `src/bin/insert_10m.rs`: the latency of every single insert up to 10 M keys.
+//! - `src/bin/report/`: ops/s and p99.9 against pipeline depth and value size,
+//!   as `report.md` and `report.png`.
+//! - `conn_scale.sh`: 50, 500 and 5,000 concurrent memtier connections.
 //!
 //! This file holds what they share: the key and value shapes (the same as
 //! `redis-benchmark -r` and `compare.sh`'s memory load) and RESP encoding.

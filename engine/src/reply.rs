@@ -1,9 +1,20 @@
 //! Reply encoding into a per-connection output buffer, RESP2 or RESP3.
 //! Handlers write straight into the buffer: no reply value is built first.
+//!
+//! A large stored value (a refcounted buffer, 4 KiB or more) is not copied:
+//! `bulk_shared` writes its header and trailer into `buf` and notes where the
+//! value's bytes belong, and the connection sends `buf` and the values
+//! together in one vectored write. `flatten` copies them in where a reply
+//! must be plain bytes (a reply that crosses shards, a spliced batch).
+
+use std::rc::Rc;
 
 pub struct Out {
     pub buf: Vec<u8>,
     pub resp3: bool,
+    /// Values to send from their own buffers: (offset in `buf` they go at, value),
+    /// offsets in order.
+    pub shared: Vec<(usize, Rc<[u8]>)>,
 }
 
 impl Out {
@@ -11,7 +22,49 @@ impl Out {
         Out {
             buf: Vec::with_capacity(256),
             resp3,
+            shared: Vec::new(),
         }
+    }
+
+    /// Bytes of the reply so far, shared values included.
+    pub fn len(&self) -> usize {
+        self.buf.len() + self.shared.iter().map(|(_, v)| v.len()).sum::<usize>()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty() && self.shared.is_empty()
+    }
+
+    /// Drops everything written after `mark` (a `buf.len()` taken earlier).
+    pub fn truncate(&mut self, mark: usize) {
+        self.buf.truncate(mark);
+        while self.shared.last().is_some_and(|(at, _)| *at >= mark) {
+            self.shared.pop();
+        }
+    }
+
+    /// Copies every shared value into `buf`, leaving plain bytes.
+    pub fn flatten(&mut self) {
+        if self.shared.is_empty() {
+            return;
+        }
+        let extra: usize = self.shared.iter().map(|(_, v)| v.len()).sum();
+        let mut flat = Vec::with_capacity(self.buf.len() + extra);
+        let mut prev = 0;
+        for (at, v) in self.shared.drain(..) {
+            flat.extend_from_slice(&self.buf[prev..at]);
+            flat.extend_from_slice(&v);
+            prev = at;
+        }
+        flat.extend_from_slice(&self.buf[prev..]);
+        self.buf = flat;
+    }
+
+    /// A bulk string sent from the value's own buffer (see the module doc).
+    pub fn bulk_shared(&mut self, v: Rc<[u8]>) {
+        self.header(b'$', v.len() as i64);
+        self.shared.push((self.buf.len(), v));
+        self.buf.extend_from_slice(b"\r\n");
     }
 
     fn line(&mut self, prefix: u8, body: &[u8]) {
@@ -201,6 +254,22 @@ mod tests {
         assert_eq!(format_g(1e20, 17), "1e+20");
         assert_eq!(format_g(1.25e-5, 17), "1.2500000000000001e-05");
         assert_eq!(format_double(f64::INFINITY), "inf");
+    }
+
+    #[test]
+    fn shared_values_are_spliced_in_by_flatten_and_dropped_by_truncate() {
+        let mut o = Out::new(false);
+        o.ok();
+        o.bulk_shared(Rc::from(&b"hello"[..]));
+        let mark = o.buf.len();
+        o.bulk_shared(Rc::from(&b"later"[..]));
+        assert_eq!(o.len(), o.buf.len() + 10);
+        o.truncate(mark);
+        assert_eq!(o.shared.len(), 1);
+        o.int(7);
+        o.flatten();
+        assert!(o.shared.is_empty());
+        assert_eq!(o.buf, b"+OK\r\n$5\r\nhello\r\n:7\r\n");
     }
 
     #[test]

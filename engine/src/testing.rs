@@ -70,6 +70,7 @@ impl Harness {
             }
             Some(id) => cmd::execute(&mut self.shard, self.db, id, &args, &mut out),
         }
+        out.flatten();
         out.buf
     }
 

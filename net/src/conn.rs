@@ -26,6 +26,11 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::rc::Rc;
 
 const READ_CHUNK: usize = 16 * 1024;
+const KEEP_READ_BUFFER: usize = 256 * 1024;
+/// Values sent from their own buffers in one `sendmsg`; each takes up to two
+/// iovecs and the kernel takes at most IOV_MAX (1024). A batch with more is
+/// copied into one buffer instead.
+const MAX_SHARED_PER_SEND: usize = 500;
 
 /// A connection's protocol state.
 pub struct Conn {
@@ -182,14 +187,23 @@ async fn run(state: &Rc<ShardState>, fd: RawFd, conn: &mut Conn) {
         {
             let mut net = state.net.borrow_mut();
             net.net_input_bytes += n as u64;
-            net.net_output_bytes += out.buf.len() as u64;
+            net.net_output_bytes += out.len() as u64;
             net.reads += 1;
-            net.writes += !out.buf.is_empty() as u64;
+            net.writes += !out.is_empty() as u64;
         }
         conn.info.borrow_mut().qbuf = filled;
-        if !out.buf.is_empty() {
-            let len = out.buf.len();
-            sending = Some((ring.send(fd, std::mem::take(&mut out.buf), 0), len));
+        if !out.is_empty() {
+            if out.shared.len() > MAX_SHARED_PER_SEND {
+                out.flatten();
+            }
+            let len = out.len();
+            let buf = std::mem::take(&mut out.buf);
+            let op = if out.shared.is_empty() {
+                ring.send(fd, buf, 0)
+            } else {
+                ring.send_vectored(fd, buf, std::mem::take(&mut out.shared))
+            };
+            sending = Some((op, len));
         }
         if flow == Flow::Close || filled as u64 > qbuf_limit || conn.info.borrow().killed {
             if let Some(send) = sending.take() {
@@ -197,7 +211,9 @@ async fn run(state: &Rc<ShardState>, fd: RawFd, conn: &mut Conn) {
             }
             return;
         }
-        if filled == 0 && rbuf.len() > 4 * READ_CHUNK {
+        // Keep a buffer grown for large values (a 64 KiB SET needs 128 KiB)
+        // rather than grow it again for the next one; give back more than that.
+        if filled == 0 && rbuf.len() > KEEP_READ_BUFFER {
             rbuf.truncate(READ_CHUNK);
             rbuf.shrink_to_fit();
         }
@@ -214,11 +230,16 @@ async fn collect_send(
     let mut sent = 0;
     loop {
         let (res, hold) = op.await;
+        let vectored = hold.is_vectored();
         let mut buf = hold.into_buf();
         if res <= 0 {
             return None;
         }
         sent += res as usize;
+        if sent < len && vectored {
+            // Only an error cuts a MSG_WAITALL sendmsg short: give up.
+            return None;
+        }
         if sent >= len {
             buf.clear();
             if buf.capacity() > 1 << 20 {
@@ -254,10 +275,10 @@ async fn dispatch(
     // run synchronously in those modes, so nothing is pending past `mark`).
     match conn.reply {
         ReplyMode::On => {}
-        ReplyMode::Off => out.buf.truncate(mark),
+        ReplyMode::Off => out.truncate(mark),
         ReplyMode::SkipNext => conn.reply = ReplyMode::Skip,
         ReplyMode::Skip => {
-            out.buf.truncate(mark);
+            out.truncate(mark);
             conn.reply = ReplyMode::On;
         }
     }
@@ -343,6 +364,8 @@ async fn route(
                         batch.per_shard.resize_with(state.nshards, Vec::new);
                     }
                     batch.per_shard[o].push(remote(conn, id, OwnedArgs::from_args(args)));
+                    // Marks are offsets in plain bytes: no shared value before one.
+                    out.flatten();
                     batch.marks.push((out.buf.len(), o));
                 }
             }
@@ -475,6 +498,9 @@ pub async fn flush(state: &Rc<ShardState>, batch: &mut Batch, out: &mut Out) {
             replies[shard] = Some(ShardReplies { out, ends, next: 0 });
         }
     }
+    // Shared values written since the last mark sit after it: copying them
+    // in here moves no mark.
+    out.flatten();
     let local = std::mem::take(&mut out.buf);
     let mut prev = 0;
     for &(at, shard) in &batch.marks {

@@ -161,6 +161,8 @@ impl ShardState {
                 for c in cmds {
                     out.resp3 = c.resp3;
                     engine::cmd::execute(&mut eng, c.db as usize, c.id, &c.args.args(), &mut out);
+                    // The reply crosses threads: shared values are copied in.
+                    out.flatten();
                     ends.push(out.buf.len() as u32);
                 }
                 Reply::Exec { out: out.buf, ends }

@@ -51,14 +51,30 @@ pub enum Hold {
     #[default]
     Nothing,
     Buf(Vec<u8>),
+    Vectored(Box<Vectored>),
+}
+
+/// A reply sent with `sendmsg` from the reply buffer and the stored values'
+/// own buffers. Boxed so the message header and the iovecs the kernel reads
+/// keep their addresses while the slot moves.
+pub struct Vectored {
+    buf: Vec<u8>,
+    _values: Vec<Rc<[u8]>>,
+    iov: Vec<libc::iovec>,
+    msg: libc::msghdr,
 }
 
 impl Hold {
     pub fn into_buf(self) -> Vec<u8> {
         match self {
             Hold::Buf(b) => b,
+            Hold::Vectored(v) => v.buf,
             Hold::Nothing => Vec::new(),
         }
+    }
+
+    pub fn is_vectored(&self) -> bool {
+        matches!(self, Hold::Vectored(_))
     }
 }
 
@@ -143,6 +159,42 @@ impl Ring {
             .flags(libc::MSG_WAITALL | libc::MSG_NOSIGNAL)
             .build();
         self.submit(sqe, Hold::Buf(buf))
+    }
+
+    /// Sends `buf` with each `(offset, value)` spliced in at its offset, in
+    /// one `sendmsg`, whole (MSG_WAITALL) or an error.
+    pub fn send_vectored(&self, fd: RawFd, buf: Vec<u8>, values: Vec<(usize, Rc<[u8]>)>) -> Op<'_> {
+        let mut iov = Vec::with_capacity(values.len() * 2 + 1);
+        let mut prev = 0;
+        let piece = |s: &[u8]| libc::iovec {
+            iov_base: s.as_ptr() as *mut libc::c_void,
+            iov_len: s.len(),
+        };
+        for (at, v) in &values {
+            if *at > prev {
+                iov.push(piece(&buf[prev..*at]));
+            }
+            iov.push(piece(v));
+            prev = *at;
+        }
+        if buf.len() > prev {
+            iov.push(piece(&buf[prev..]));
+        }
+        // SAFETY: an all-zero msghdr is valid (no name, no control data).
+        let mut held = Box::new(Vectored {
+            buf,
+            _values: values.into_iter().map(|(_, v)| v).collect(),
+            iov,
+            msg: unsafe { std::mem::zeroed() },
+        });
+        held.msg.msg_iov = held.iov.as_mut_ptr();
+        held.msg.msg_iovlen = held.iov.len() as _;
+        // SAFETY (for the kernel's reads): the header, the iovecs and every
+        // buffer they point into live in the boxed Hold until the CQE.
+        let sqe = opcode::SendMsg::new(types::Fd(fd), &held.msg)
+            .flags((libc::MSG_WAITALL | libc::MSG_NOSIGNAL) as u32)
+            .build();
+        self.submit(sqe, Hold::Vectored(held))
     }
 
     /// Accepts one connection; the result is the new socket's fd.
@@ -372,7 +424,9 @@ mod tests {
     use std::io::{Read, Write};
     use std::os::fd::AsRawFd;
 
-    fn on_executor(f: impl FnOnce() -> std::pin::Pin<Box<dyn Future<Output = ()>>> + Send + 'static) {
+    fn on_executor(
+        f: impl FnOnce() -> std::pin::Pin<Box<dyn Future<Output = ()>>> + Send + 'static,
+    ) {
         glommio::LocalExecutorBuilder::default()
             .spawn(move || async move { f().await })
             .unwrap()

@@ -179,3 +179,46 @@ fn quit_replies_ok_and_closes() {
     let mut other = server.raw();
     assert_eq!(other.cmd(&["EXISTS", "after-quit"]), Reply::Int(0));
 }
+
+/// Values of 4 KiB and more go out from their stored buffers in a vectored
+/// send: pipelined between small replies, from both shards, under CLIENT
+/// REPLY SKIP, read by SET ... GET and GETDEL, and still whole after APPEND.
+#[test]
+fn large_values_are_sent_whole_from_their_own_buffers() {
+    let server = Server::start(2, &[]);
+    let mut raw = server.raw();
+    let big = |k: &str| format!("{}{k}", "v".repeat(10_000));
+    let [a, b] = keys_on_two_shards("big");
+    for k in [&a, &b] {
+        assert_eq!(raw.cmd(&["SET", k, &big(k)]), Reply::ok());
+    }
+    let mut pipeline = Vec::new();
+    for k in [&a, &b, &a] {
+        pipeline.extend(encode(&["GET", k]));
+        pipeline.extend(encode(&["PING"]));
+    }
+    pipeline.extend(encode(&["GET", "absent"]));
+    raw.send(&pipeline);
+    for k in [&a, &b, &a] {
+        assert_eq!(raw.read(), Reply::bulk(&big(k)));
+        assert_eq!(raw.read(), pong());
+    }
+    assert_eq!(raw.read(), Reply::Nil);
+    raw.send(
+        &[
+            encode(&["CLIENT", "REPLY", "SKIP"]),
+            encode(&["GET", &a]),
+            encode(&["GET", &b]),
+        ]
+        .concat(),
+    );
+    assert_eq!(raw.read(), Reply::bulk(&big(&b)));
+    assert_eq!(raw.cmd(&["SET", &a, "small", "GET"]), Reply::bulk(&big(&a)));
+    assert_eq!(raw.cmd(&["GETDEL", &b]), Reply::bulk(&big(&b)));
+    assert_eq!(raw.cmd(&["SET", &b, &big(&b)]), Reply::ok());
+    assert_eq!(
+        raw.cmd(&["APPEND", &b, "!"]),
+        Reply::Int(10_000 + b.len() as i64 + 1)
+    );
+    assert_eq!(raw.cmd(&["GET", &b]), Reply::bulk(&format!("{}!", big(&b))));
+}

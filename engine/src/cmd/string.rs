@@ -95,9 +95,14 @@ pub(crate) fn edit_str<T>(
 
 /// Replies the string at `key`, or null when absent (Redis's getGenericCommand).
 pub(crate) fn reply_value(ctx: &mut Ctx, key: &[u8], out: &mut Out) -> CmdResult {
-    match read_str(ctx, key)? {
-        Some(s) => out.bulk(s.as_bytes(&mut itoa::Buffer::new())),
-        None => out.null(),
+    let Some(e) = ctx.read(key) else {
+        out.null();
+        return Ok(());
+    };
+    // A large value goes out from its own buffer, not copied into the reply.
+    match e.shared() {
+        Some(v) => out.bulk_shared(v),
+        None => out.bulk(as_str(e)?.as_bytes(&mut itoa::Buffer::new())),
     }
     Ok(())
 }
