@@ -73,6 +73,14 @@ pub struct Shard {
 }
 
 impl Shard {
+    /// Starts loading the table memory reads of `keys` in `db` will touch
+    /// (a hint for a pipeline of reads; see `Table::prefetch`).
+    pub fn prefetch(&self, db: usize, keys: &[&[u8]]) {
+        if let Some(d) = self.dbs.get(db) {
+            d.table.prefetch(keys);
+        }
+    }
+
     pub fn new(id: usize, nshards: usize, databases: usize, registry: Rc<Registry>) -> Self {
         let ncmds = registry.len();
         Shard {

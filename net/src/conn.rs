@@ -115,6 +115,7 @@ async fn run(state: &Rc<ShardState>, fd: RawFd, conn: &mut Conn) {
     let mut filled = 0;
     let mut spans: Vec<(u32, u32)> = Vec::with_capacity(16);
     let mut scratch = Vec::new();
+    let mut ahead = Ahead::default();
     let mut out = Out::new(false);
     let mut batch = Batch::default();
     let mut sending: Option<(uring::Op<'_>, usize)> = None;
@@ -157,6 +158,7 @@ async fn run(state: &Rc<ShardState>, fd: RawFd, conn: &mut Conn) {
         state.engine.borrow_mut().now_ms = now;
         let mut pos = 0;
         let mut flow = Flow::Continue;
+        let mut looked_ahead = false;
         while flow == Flow::Continue {
             match resp::parse_command(&rbuf[pos..filled], &limits, &mut spans, &mut scratch) {
                 Ok(None) => break,
@@ -169,6 +171,12 @@ async fn run(state: &Rc<ShardState>, fd: RawFd, conn: &mut Conn) {
                         flow = dispatch(state, conn, &args, &mut out, &mut batch).await;
                     }
                     pos += used;
+                    // More commands in this read (a pipeline): start loading
+                    // their keys' memory now. A lone command skips this.
+                    if !looked_ahead && pos < filled {
+                        looked_ahead = true;
+                        ahead.prefetch(state, conn.db, &rbuf[pos..filled], &limits);
+                    }
                 }
                 Err(e) => {
                     flush(state, &mut batch, &mut out).await;
@@ -258,6 +266,40 @@ async fn abandon(fd: RawFd, recv: uring::Op<'_>) {
     // SAFETY: fd is this connection's socket, still open.
     unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };
     let _ = recv.await;
+}
+
+/// The parse state for looking ahead over a pipeline, apart from the main
+/// loop's (whose spans hold the command being run).
+#[derive(Default)]
+struct Ahead {
+    spans: Vec<(u32, u32)>,
+    scratch: Vec<u8>,
+}
+
+impl Ahead {
+    /// Hints the table about the first argument (the key, for the commands
+    /// that have one) of each complete command in `pending`.
+    fn prefetch(&mut self, state: &ShardState, db: usize, pending: &[u8], limits: &Limits) {
+        let mut keys: [&[u8]; engine::table::PREFETCH_KEYS] = [&[]; engine::table::PREFETCH_KEYS];
+        let (mut n, mut pos) = (0, 0);
+        while n < keys.len() {
+            let rest = &pending[pos..];
+            match resp::parse_command(rest, limits, &mut self.spans, &mut self.scratch) {
+                Ok(Some((used, Frame::Multibulk))) => {
+                    if let Some(&(start, end)) = self.spans.get(1) {
+                        keys[n] = &rest[start as usize..end as usize];
+                        n += 1;
+                    }
+                    pos += used;
+                }
+                Ok(Some((used, Frame::Inline))) => pos += used,
+                _ => break,
+            }
+        }
+        if n > 0 {
+            state.engine.borrow().prefetch(db, &keys[..n]);
+        }
+    }
 }
 
 /// Resolves one command and runs it or queues it for its shard.

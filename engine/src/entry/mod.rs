@@ -122,13 +122,7 @@ impl Entry {
     /// thousands of keys, and issuing the loads ahead overlaps their misses.
     #[inline]
     pub(crate) fn prefetch(&self) {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: a prefetch is a hint that never faults and reads nothing
-        // into the program; SSE, which it needs, is in every x86_64 CPU.
-        unsafe {
-            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            _mm_prefetch::<_MM_HINT_T0>(self.ptr().as_ptr() as *const i8);
-        }
+        prefetch_line(self.ptr().as_ptr());
     }
 
     #[inline]
@@ -481,3 +475,19 @@ fn shared_parts(buf: &[u8], shape: &Shape) -> (*const u8, usize) {
 
 #[cfg(test)]
 mod tests;
+
+/// Asks the CPU to start loading the cache line at `p`. A hint: it never
+/// faults, whatever `p` is, and on CPUs without a stable intrinsic here
+/// (aarch64) it does nothing.
+#[inline]
+pub(crate) fn prefetch_line<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint that never faults and reads nothing
+    // into the program; SSE, which it needs, is in every x86_64 CPU.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>(p as *const i8);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}

@@ -43,6 +43,8 @@ use std::hash::BuildHasher;
 /// Cursor positions use the hash's top 48 bits.
 const POS_BITS: u32 = 48;
 pub const POS_END: u64 = 1 << POS_BITS;
+/// Keys one `prefetch` call looks at (a pipeline's worth).
+pub const PREFETCH_KEYS: usize = 32;
 /// Segments per chunk of the segment list (which grows by chunks, never by
 /// copying).
 const SEG_CHUNK: usize = 128;
@@ -126,6 +128,22 @@ impl Table {
         let h = self.hash(key);
         let s = self.seg_of(h);
         (s, self.seg(s).find(tag_of(h), key))
+    }
+
+    /// Starts loading what reads of `keys` will touch: first every key's
+    /// slot line, then, those lines arriving meanwhile, each key's block. A
+    /// pipeline's cache misses then overlap instead of queueing one behind
+    /// the other (a GET otherwise waits for its slot, then for its block).
+    pub fn prefetch(&self, keys: &[&[u8]]) {
+        let mut hashes = [0u64; PREFETCH_KEYS];
+        let n = keys.len().min(PREFETCH_KEYS);
+        for (h, k) in hashes.iter_mut().zip(&keys[..n]) {
+            *h = self.hash(k);
+            self.seg(self.seg_of(*h)).prefetch_home(tag_of(*h));
+        }
+        for &h in &hashes[..n] {
+            self.seg(self.seg_of(h)).prefetch_entry(tag_of(h));
+        }
     }
 
     pub fn get(&self, key: &[u8]) -> Option<&Entry> {

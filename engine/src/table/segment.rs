@@ -90,6 +90,31 @@ impl Segment {
         None
     }
 
+    /// Starts loading the slot line where an entry with `tag` would be.
+    #[inline]
+    pub fn prefetch_home(&self, tag: u32) {
+        if let Some(slot) = self.slots.get(self.home(tag)) {
+            crate::entry::prefetch_line(slot);
+        }
+    }
+
+    /// Starts loading the block of the entry with `tag` nearest its home
+    /// (a tag match, not yet a key match: a hint may be wasted, never wrong).
+    #[inline]
+    pub fn prefetch_entry(&self, tag: u32) {
+        if self.slots.is_empty() {
+            return;
+        }
+        let mut i = self.home(tag);
+        for _ in 0..4 {
+            match &self.slots[i] {
+                Some(e) if e.tag() == tag => return e.prefetch(),
+                Some(_) => i = (i + 1) & self.mask(),
+                None => return,
+            }
+        }
+    }
+
     pub fn get(&self, i: usize) -> &Entry {
         self.slots[i].as_ref().expect("an occupied slot")
     }

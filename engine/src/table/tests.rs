@@ -111,3 +111,26 @@ fn memory_ahead_of_need_is_bounded() {
     t.clear();
     assert!(t.is_empty() && t.get(b"m:1").is_none());
 }
+
+#[test]
+fn prefetch_is_only_a_hint() {
+    let empty = Table::new();
+    empty.prefetch(&[b"a", b"b"]);
+    let mut t = Table::new();
+    for i in 0..3_000u32 {
+        t.insert_new(entry(format!("p:{i}").as_bytes()));
+    }
+    // Present and absent keys, more than one call looks at.
+    let names: Vec<String> = (0..PREFETCH_KEYS as u32 * 2)
+        .map(|i| format!("p:{}", i * 97))
+        .collect();
+    let keys: Vec<&[u8]> = names.iter().map(|k| k.as_bytes()).collect();
+    t.prefetch(&keys);
+    assert_eq!(t.len(), 3_000);
+    for k in &names {
+        assert_eq!(
+            t.get(k.as_bytes()).is_some(),
+            k[2..].parse::<u32>().unwrap() < 3_000
+        );
+    }
+}

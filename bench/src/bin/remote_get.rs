@@ -1,0 +1,202 @@
+//! remote_get [BINARY] [--requests N] [--pipeline P] [--conns C] [--rounds R]
+//!
+//! What a GET routed to another shard costs against one served where it was
+//! received, in server CPU per request. Starts `BINARY --shards 2 --cpus 0,1`
+//! (default target/release/ringcache-server), keeps only connections the
+//! kernel handed to shard 0 (a client id's shard is `id % 2`), and sends
+//! pipelined GETs of a 100-byte value whose key (`{tag}` pinned) lives on
+//! shard 0 ("local") or on shard 1 ("remote"), alternating the two per round.
+//! CPU is the whole server process's utime+stime from /proc: a remote GET
+//! costs both shards, which is the point. Prints each round, the medians and
+//! the ratio remote/local. The server is stopped by PID when the tool ends.
+
+use ringcache_bench::{push_command, VALUE};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+struct Options {
+    binary: String,
+    requests: u64,
+    pipeline: usize,
+    conns: usize,
+    rounds: usize,
+}
+
+fn options() -> Options {
+    let mut o = Options {
+        binary: "target/release/ringcache-server".into(),
+        requests: 2_000_000,
+        pipeline: 16,
+        conns: 8,
+        rounds: 3,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut num = || args.next().and_then(|v| v.parse().ok()).expect("a number");
+        match a.as_str() {
+            "--requests" => o.requests = num(),
+            "--pipeline" => o.pipeline = num() as usize,
+            "--conns" => o.conns = num() as usize,
+            "--rounds" => o.rounds = num() as usize,
+            _ if !a.starts_with("--") => o.binary = a,
+            _ => panic!("unknown option {a}"),
+        }
+    }
+    o
+}
+
+/// The server, killed by PID when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(binary: &str) -> Server {
+    let mut child = Command::new(binary)
+        .args(["--port", "0", "--shards", "2", "--cpus", "0,1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {binary}: {e}"));
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("ready line");
+    let port = line
+        .split("port=")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    Server { child, port }
+}
+
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .expect("stat")
+        .1
+        .split_whitespace()
+        .collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+fn call(c: &mut TcpStream, parts: &[&[u8]]) -> String {
+    let mut req = Vec::new();
+    push_command(&mut req, parts);
+    c.write_all(&req).unwrap();
+    let mut buf = [0u8; 512];
+    let n = c.read(&mut buf).unwrap();
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+/// `n` connections that shard 0 accepted.
+fn shard0_conns(port: u16, n: usize) -> Vec<TcpStream> {
+    let mut kept = Vec::new();
+    for _ in 0..n * 50 {
+        let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        c.set_nodelay(true).unwrap();
+        let id: u64 = call(&mut c, &[b"CLIENT", b"ID"])
+            .trim_start_matches(':')
+            .trim()
+            .parse()
+            .unwrap();
+        if id.is_multiple_of(2) {
+            kept.push(c);
+            if kept.len() == n {
+                return kept;
+            }
+        }
+    }
+    panic!("shard 0 accepted fewer than {n} of {} connections", n * 50);
+}
+
+/// A key of the form `{tagN}k` that lives on `shard` of two.
+fn key_on(shard: usize) -> Vec<u8> {
+    (0..)
+        .map(|i| format!("{{tag{i}}}k").into_bytes())
+        .find(|k| engine::slot::slot_owner(engine::slot::key_slot(k), 2) == shard)
+        .unwrap()
+}
+
+/// Sends `per_conn` pipelined GETs of `key` on every connection at once.
+fn load(conns: &mut [TcpStream], key: &[u8], per_conn: u64, pipeline: usize) {
+    let mut batch = Vec::new();
+    for _ in 0..pipeline {
+        push_command(&mut batch, &[b"GET", key]);
+    }
+    let reply_len = (format!("${}\r\n", VALUE.len()).len() + VALUE.len() + 2) * pipeline;
+    std::thread::scope(|s| {
+        for c in conns.iter_mut() {
+            let batch = &batch;
+            s.spawn(move || {
+                let mut replies = vec![0u8; reply_len];
+                for _ in 0..per_conn / pipeline as u64 {
+                    c.write_all(batch).unwrap();
+                    c.read_exact(&mut replies).unwrap();
+                }
+                assert!(
+                    replies.ends_with(b"\r\n") && replies[0] == b'$',
+                    "not a GET reply"
+                );
+            });
+        }
+    });
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn main() {
+    let o = options();
+    let server = start(&o.binary);
+    let pid = server.child.id();
+    let mut conns = shard0_conns(server.port, o.conns);
+    let (local, remote) = (key_on(0), key_on(1));
+    for k in [&local, &remote] {
+        assert_eq!(call(&mut conns[0], &[b"SET", k, &VALUE]), "+OK\r\n");
+    }
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let per_conn = o.requests / o.conns as u64;
+    let done = per_conn / o.pipeline as u64 * o.pipeline as u64 * o.conns as u64;
+    let mut cpu = [Vec::new(), Vec::new()];
+    println!(
+        "remote_get: {done} GETs per run, pipeline {}, {} connections on shard 0",
+        o.pipeline, o.conns
+    );
+    for round in 0..o.rounds {
+        for (i, (name, key)) in [("local", &local), ("remote", &remote)]
+            .into_iter()
+            .enumerate()
+        {
+            let (t0, start) = (cpu_ticks(pid), Instant::now());
+            load(&mut conns, key, per_conn, o.pipeline);
+            let secs = start.elapsed().as_secs_f64();
+            let us = (cpu_ticks(pid) - t0) as f64 / hz * 1e6 / done as f64;
+            println!(
+                "round {} {name:6}: {:.0} ops/s, {us:.3} server cpu-us/req",
+                round + 1,
+                done as f64 / secs
+            );
+            cpu[i].push(us);
+        }
+    }
+    let (l, r) = (median(&mut cpu[0]), median(&mut cpu[1]));
+    println!(
+        "median: local {l:.3} cpu-us/req, remote {r:.3} cpu-us/req, remote/local {:.2}",
+        r / l
+    );
+}
