@@ -8,6 +8,7 @@ pub mod config;
 pub mod conn;
 pub mod info;
 pub mod listen;
+pub mod post;
 pub mod resp;
 pub mod router;
 pub mod server;

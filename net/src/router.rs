@@ -5,9 +5,8 @@
 //! it and answers with a `Response`. Messages are typed data; arguments are
 //! copied once, when they hop.
 //!
-//! Two meshes carry them (requests one way, responses the other) so that a
-//! shard blocked sending a response can never wait on a peer that is itself
-//! blocked sending one back: each direction drains on its own.
+//! The shards' mailboxes (`post`) carry them; a mailbox never fills, so a
+//! shard sending a response never waits on a peer that is itself sending one.
 
 use engine::spec::Merge;
 use engine::{Out, OwnedArgs};
@@ -66,11 +65,6 @@ pub enum Reply {
     },
     Key(Option<Vec<u8>>),
     Done,
-}
-
-pub struct Response {
-    pub id: u64,
-    pub reply: Reply,
 }
 
 /// Merges the per-shard parts of one command's reply into `out`.

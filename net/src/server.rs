@@ -3,21 +3,18 @@
 //! spreads accepted connections over them), and wire the shards together.
 
 use crate::config::Config;
-use crate::router::{Request, Response};
+use crate::post::{Bell, Post};
 use crate::shard::ShardState;
-use glommio::channels::channel_mesh::{Full, MeshBuilder};
 use glommio::{LocalExecutorBuilder, Placement};
 use std::os::fd::{AsRawFd, FromRawFd};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{Arc, Barrier, Mutex, OnceLock};
 
 /// Memory each shard's rings register for I/O (pinned, so it counts against
 /// RLIMIT_MEMLOCK). Sockets read into ordinary buffers; this is for files.
 const IO_MEMORY: usize = 1 << 20;
-/// Depth of the cross-shard channels: enough for a batch from every connection.
-const MESH_DEPTH: usize = 1024;
 
 pub struct Plan {
     pub config: Config,
@@ -76,26 +73,23 @@ pub fn run(plan: Plan) -> Result<(), String> {
             .map_err(|e| format!("could not pick a free port: {e}"))?;
         config.port = probe.local_addr().map_err(|e| e.to_string())?.port();
     }
-    let meshes = (shards > 1).then(|| {
-        (
-            MeshBuilder::<Request, Full>::full(shards, MESH_DEPTH),
-            MeshBuilder::<Response, Full>::full(shards, MESH_DEPTH),
-        )
-    });
+    let exchange = Arc::new(Exchange::new(shards));
     let (ready_tx, ready_rx) = mpsc::channel::<Result<usize, String>>();
     let connected = Arc::new(AtomicUsize::new(0));
     let mut handles = Vec::new();
     for shard in 0..shards {
         let cpu = cpus[shard % cpus.len()];
         let config = config.clone();
-        let meshes = meshes.clone();
+        let exchange = exchange.clone();
         let ready = ready_tx.clone();
         let connected = connected.clone();
         let handle = LocalExecutorBuilder::new(Placement::Fixed(cpu))
             .name(&format!("shard-{shard}"))
             .io_memory(IO_MEMORY)
             .spawn(move || async move {
-                if let Err(e) = shard_main(shard, shards, config, meshes, connected, &ready).await {
+                if let Err(e) =
+                    shard_main(shard, shards, config, &exchange, connected, &ready).await
+                {
                     let _ = ready.send(Err(e));
                 }
             })
@@ -123,38 +117,57 @@ pub fn run(plan: Plan) -> Result<(), String> {
     Ok(())
 }
 
+/// How the shards find each other at start-up: each puts its doorbell in,
+/// all wait for the others, and the first one out builds the one `Post`
+/// they share. A shard whose ring failed puts in nothing, so the others
+/// stop too instead of waiting on it.
+struct Exchange {
+    bells: Mutex<Vec<Option<Arc<Bell>>>>,
+    all_in: Barrier,
+    post: OnceLock<Option<Arc<Post>>>,
+}
+
+impl Exchange {
+    fn new(shards: usize) -> Exchange {
+        Exchange {
+            bells: Mutex::new(vec![None; shards]),
+            all_in: Barrier::new(shards),
+            post: OnceLock::new(),
+        }
+    }
+
+    /// Blocks until every shard has called it (start-up only, before any
+    /// task of this executor runs).
+    fn join(&self, id: usize, bell: Option<Arc<Bell>>) -> Option<Arc<Post>> {
+        self.bells.lock().unwrap_or_else(|e| e.into_inner())[id] = bell;
+        self.all_in.wait();
+        self.post
+            .get_or_init(|| {
+                let bells = self.bells.lock().unwrap_or_else(|e| e.into_inner());
+                let all: Option<Vec<_>> = bells.iter().cloned().collect();
+                all.map(|b| Arc::new(Post::new(b)))
+            })
+            .clone()
+    }
+}
+
 async fn shard_main(
     id: usize,
     nshards: usize,
     config: Config,
-    meshes: Option<(MeshBuilder<Request, Full>, MeshBuilder<Response, Full>)>,
+    exchange: &Exchange,
     connected: Arc<AtomicUsize>,
     ready: &mpsc::Sender<Result<usize, String>>,
 ) -> Result<(), String> {
     let registry = Rc::new(crate::commands::registry());
-    let mut receivers = None;
-    let links = match meshes {
-        Some((req, resp)) => {
-            // glommio's mesh join can miss a cross-thread wake-up and leave a
-            // shard asleep while its peer waits on it (seen about once in a
-            // hundred starts under load). A ticker keeps this executor
-            // polling until the join is done; dropping the task stops it.
-            let ticker = glommio::spawn_local(async {
-                loop {
-                    glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
-                }
-            });
-            let joined = "could not join the shard mesh".to_string();
-            let (req_tx, req_rx) = req.join().await.map_err(|_| joined.clone())?;
-            let (resp_tx, resp_rx) = resp.join().await.map_err(|_| joined)?;
-            drop(ticker);
-            receivers = Some((Rc::new(req_rx), Rc::new(resp_rx)));
-            Some((req_tx, resp_tx))
-        }
-        None => None,
-    };
     let ring = crate::uring::Ring::new()
-        .map_err(|e| format!("could not set up the socket ring on shard {id}: {e}"))?;
+        .map_err(|e| format!("could not set up the socket ring on shard {id}: {e}"));
+    let post = exchange.join(id, ring.as_ref().ok().map(|r| r.bell()));
+    let ring = ring?;
+    let post = match post {
+        Some(p) => (nshards > 1).then_some(p),
+        None => return Err("a shard could not start".into()),
+    };
     glommio::spawn_local(ring.clone().drive()).detach();
     let mut listeners = Vec::new();
     for addr in config.listen_addrs() {
@@ -171,15 +184,9 @@ async fn shard_main(
         }
     }
     let state = Rc::new(ShardState::new(
-        id, nshards, config, registry, links, connected, ring,
+        id, nshards, config, registry, post, connected, ring,
     ));
-    if let Some((req_rx, resp_rx)) = receivers {
-        for peer in (0..nshards).filter(|&p| p != id) {
-            glommio::spawn_local(state.clone().serve_peer_requests(req_rx.clone(), peer)).detach();
-            glommio::spawn_local(state.clone().serve_peer_responses(resp_rx.clone(), peer))
-                .detach();
-        }
-    }
+    glommio::spawn_local(state.clone().serve_mail()).detach();
     glommio::spawn_local(state.clone().expire_loop()).detach();
     glommio::spawn_local(state.clone().clients_cron()).detach();
     let accepts: Vec<_> = listeners

@@ -8,9 +8,9 @@
 use crate::client::Clients;
 use crate::config::Config;
 use crate::info::{NetStats, ShardStats};
-use crate::router::{Op, Reply, Request, Response};
+use crate::post::{Msg, Post};
+use crate::router::{Op, Reply, Request};
 use engine::{Out, Registry, Shard};
-use glommio::channels::channel_mesh::{Receivers, Senders};
 use glommio::channels::local_channel::{self, LocalSender};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -58,8 +58,8 @@ pub struct ShardState {
     pub started: Instant,
     /// The shard's socket ring (accepts, receives, sends).
     pub ring: Rc<crate::uring::Ring>,
-    req_tx: Option<Senders<Request>>,
-    resp_tx: Option<Senders<Response>>,
+    /// Mailboxes of every shard (None with one shard).
+    post: Option<Arc<Post>>,
     waiting: RefCell<HashMap<u64, LocalSender<Reply>>>,
     next_request: Cell<u64>,
 }
@@ -77,7 +77,7 @@ impl ShardState {
         nshards: usize,
         config: Config,
         registry: Rc<Registry>,
-        links: Option<(Senders<Request>, Senders<Response>)>,
+        post: Option<Arc<Post>>,
         connected: Arc<AtomicUsize>,
         ring: Rc<crate::uring::Ring>,
     ) -> Self {
@@ -87,10 +87,6 @@ impl ShardState {
         let owners = (0..engine::slot::SLOTS as u16)
             .map(|s| engine::slot::slot_owner(s, nshards) as u8)
             .collect();
-        let (req_tx, resp_tx) = match links {
-            Some((a, b)) => (Some(a), Some(b)),
-            None => (None, None),
-        };
         ShardState {
             id,
             nshards,
@@ -103,8 +99,7 @@ impl ShardState {
             connected,
             started: Instant::now(),
             ring,
-            req_tx,
-            resp_tx,
+            post,
             waiting: RefCell::new(HashMap::new()),
             next_request: Cell::new(0),
         }
@@ -125,11 +120,9 @@ impl ShardState {
         self.next_request.set(id + 1);
         let (tx, rx) = local_channel::new_bounded(1);
         self.waiting.borrow_mut().insert(id, tx);
-        let senders = self.req_tx.as_ref().expect("several shards have links");
-        if senders.send_to(dest, Request { id, op }).await.is_err() {
-            self.waiting.borrow_mut().remove(&id);
-            return Pending::Ready(Reply::Done);
-        }
+        let post = self.post.as_ref().expect("several shards have mailboxes");
+        let req = Request { id, op };
+        post.send(dest, Msg::Request { from: self.id, req });
         Pending::Waiting(rx)
     }
 
@@ -224,26 +217,28 @@ impl ShardState {
         }
     }
 
-    /// Serves requests from peer `from` until the mesh closes.
-    pub async fn serve_peer_requests(self: Rc<Self>, rx: Rc<Receivers<Request>>, from: usize) {
-        while let Ok(Some(req)) = rx.recv_from(from).await {
-            let reply = self.handle(req.op);
-            let tx = self.resp_tx.as_ref().expect("links");
-            if tx
-                .send_to(from, Response { id: req.id, reply })
-                .await
-                .is_err()
-            {
-                break;
-            }
-        }
-    }
-
-    /// Hands responses from peer `from` to the connections waiting for them.
-    pub async fn serve_peer_responses(self: Rc<Self>, rx: Rc<Receivers<Response>>, from: usize) {
-        while let Ok(Some(resp)) = rx.recv_from(from).await {
-            if let Some(tx) = self.waiting.borrow_mut().remove(&resp.id) {
-                let _ = tx.try_send(resp.reply);
+    /// Runs what other shards post here: their requests (answered into the
+    /// sender's mailbox) and the responses to this shard's requests.
+    pub async fn serve_mail(self: Rc<Self>) {
+        let Some(post) = self.post.clone() else {
+            return;
+        };
+        let mut batch = Vec::new();
+        loop {
+            self.ring.mail().await;
+            post.take(self.id, &mut batch);
+            for msg in batch.drain(..) {
+                match msg {
+                    Msg::Request { from, req } => {
+                        let reply = self.handle(req.op);
+                        post.send(from, Msg::Response { id: req.id, reply });
+                    }
+                    Msg::Response { id, reply } => {
+                        if let Some(tx) = self.waiting.borrow_mut().remove(&id) {
+                            let _ = tx.try_send(reply);
+                        }
+                    }
+                }
             }
         }
     }

@@ -19,6 +19,7 @@
 //! them and handed back with the result, so dropping an `Op` early never frees
 //! memory under the kernel: its slot keeps the buffer until the CQE arrives.
 
+use crate::post::Bell;
 use io_uring::{opcode, squeue, types, IoUring};
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -26,6 +27,7 @@ use std::io;
 use std::os::fd::{FromRawFd, RawFd};
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 /// Entries in the submission queue; the completion queue is four times that,
@@ -94,6 +96,11 @@ struct Inner {
 
 pub struct Ring {
     inner: RefCell<Inner>,
+    /// This shard's doorbell for mail from other shards (`post`): checked
+    /// every pass, and rung through the eventfd when the shard sleeps.
+    bell: Arc<Bell>,
+    mail: Cell<bool>,
+    mail_waker: RefCell<Option<Waker>>,
     /// The driver sleeps on the eventfd: nobody will submit for us, so
     /// `submit` hands each entry to the kernel itself.
     idle: Cell<bool>,
@@ -127,10 +134,40 @@ impl Ring {
                 free: Vec::new(),
             }),
             idle: Cell::new(false),
+            bell: Arc::new(Bell::new(eventfd)),
+            mail: Cell::new(false),
+            mail_waker: RefCell::new(None),
             now_ms: Cell::new(crate::shard::unix_ms()),
             eventfd,
             mode,
         }))
+    }
+
+    pub fn bell(&self) -> Arc<Bell> {
+        self.bell.clone()
+    }
+
+    /// Resolves once mail has arrived since the last time it resolved.
+    pub fn mail(&self) -> impl Future<Output = ()> + '_ {
+        std::future::poll_fn(|cx| {
+            if self.mail.replace(false) {
+                return Poll::Ready(());
+            }
+            *self.mail_waker.borrow_mut() = Some(cx.waker().clone());
+            Poll::Pending
+        })
+    }
+
+    /// Hands the doorbell to the mail task when it has been rung.
+    fn check_mail(&self) -> bool {
+        if !self.bell.answer() {
+            return false;
+        }
+        self.mail.set(true);
+        if let Some(w) = self.mail_waker.borrow_mut().take() {
+            w.wake();
+        }
+        true
     }
 
     /// The time of the current pass.
@@ -282,14 +319,15 @@ impl Ring {
     /// work, then sleeps on the eventfd through glommio until the kernel has
     /// a completion for us.
     pub async fn drive(self: Rc<Self>) {
-        // SAFETY: the fd is ours and stays open for the Ring's life; glommio
-        // only reads it. Forgotten below so glommio never closes it.
+        // SAFETY: the fd stays open while the bell lives (it closes it), and
+        // the bell outlives this loop; glommio only reads it, and never
+        // closes it (ManuallyDrop).
         let wake = std::mem::ManuallyDrop::new(unsafe {
             glommio::io::BufferedFile::from_raw_fd(self.eventfd)
         });
         let mut passes = 0;
         loop {
-            if self.pass() {
+            if self.pass() | self.check_mail() {
                 passes += 1;
                 if passes < PASSES_PER_TURN {
                     futures_lite::future::yield_now().await;
@@ -304,19 +342,13 @@ impl Ring {
             // while it was off would not signal it.
             self.inner.borrow_mut().uring.completion().enable_eventfd();
             self.idle.set(true);
-            if !self.pass() {
+            if !self.pass() && self.bell.may_sleep() {
                 let _ = wake.read_at(0, 8).await;
+                self.bell.awake();
             }
             self.idle.set(false);
             self.inner.borrow_mut().uring.completion().disable_eventfd();
         }
-    }
-}
-
-impl Drop for Ring {
-    fn drop(&mut self) {
-        // SAFETY: the eventfd is owned by this Ring.
-        unsafe { libc::close(self.eventfd) };
     }
 }
 
