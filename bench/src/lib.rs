@@ -7,6 +7,7 @@
 //! - `src/bin/report/`: ops/s and p99.9 against pipeline depth and value size,
 //!   as `report.md` and `report.png`.
 //! - `conn_scale.sh`: 50, 500 and 5,000 concurrent memtier connections.
+//! - `src/bin/remote_get.rs`: a GET routed to the other shard against a local one.
 //!
 //! This file holds what they share: the key and value shapes (the same as
 //! `redis-benchmark -r` and `compare.sh`'s memory load) and RESP encoding.
