@@ -93,8 +93,8 @@ impl Segment {
     /// Starts loading the slot line where an entry with `tag` would be.
     #[inline]
     pub fn prefetch_home(&self, tag: u32) {
-        if let Some(slot) = self.slots.get(self.home(tag)) {
-            crate::entry::prefetch_line(slot);
+        if !self.slots.is_empty() {
+            crate::entry::prefetch_line(&self.slots[self.home(tag)]);
         }
     }
 
