@@ -48,6 +48,22 @@ pub fn push_command(buf: &mut Vec<u8>, parts: &[&[u8]]) {
     }
 }
 
+/// utime + stime of process `pid` so far, in clock ticks (`/proc/PID/stat`
+/// fields 14 and 15): the server CPU the load tools divide by requests.
+pub fn process_cpu_ticks(pid: u32) -> Result<u64, String> {
+    let path = format!("/proc/{pid}/stat");
+    let stat = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+    // The command name (field 2) may hold spaces; fields after its ')' are fixed.
+    let rest = stat.rsplit_once(") ").map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
+    // `rest` starts at field 3.
+    match (tick(11), tick(12)) {
+        (Some(u), Some(s)) => Ok(u + s),
+        _ => Err(format!("{path}: unexpected format")),
+    }
+}
+
 /// A pseudo-random index in `0..n` for step `i`, the same on every run.
 /// Lookups in this order do not walk the table in insertion order, so they
 /// pay the cache misses a real key mix pays.

@@ -108,8 +108,6 @@ pub struct Ring {
     /// serves (what Redis caches per event-loop turn as `server.mstime`).
     now_ms: Cell<u64>,
     eventfd: RawFd,
-    /// How the kernel delivers completions (for `--check` style reports and logs).
-    pub mode: &'static str,
 }
 
 impl Ring {
@@ -117,7 +115,7 @@ impl Ring {
     /// Falls back to COOP_TASKRUN (kernel 5.19) and then to a plain ring
     /// (5.6) so older kernels run, at the IPI cost described above.
     pub fn new() -> io::Result<Rc<Ring>> {
-        let (uring, mode) = build()?;
+        let uring = build()?;
         // SAFETY: eventfd takes no pointers; the fd is owned by the Ring.
         let eventfd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC) };
         if eventfd < 0 {
@@ -139,7 +137,6 @@ impl Ring {
             mail_waker: RefCell::new(None),
             now_ms: Cell::new(crate::shard::unix_ms()),
             eventfd,
-            mode,
         }))
     }
 
@@ -352,7 +349,7 @@ impl Ring {
     }
 }
 
-fn build() -> io::Result<(IoUring, &'static str)> {
+fn build() -> io::Result<IoUring> {
     let mut defer = IoUring::builder();
     defer
         .setup_cqsize(SQ_ENTRIES * 4)
@@ -360,19 +357,18 @@ fn build() -> io::Result<(IoUring, &'static str)> {
         .setup_defer_taskrun()
         .setup_taskrun_flag();
     if let Ok(r) = defer.build(SQ_ENTRIES) {
-        return Ok((r, "defer-taskrun"));
+        return Ok(r);
     }
     let mut coop = IoUring::builder();
     coop.setup_cqsize(SQ_ENTRIES * 4)
         .setup_coop_taskrun()
         .setup_taskrun_flag();
     if let Ok(r) = coop.build(SQ_ENTRIES) {
-        return Ok((r, "coop-taskrun"));
+        return Ok(r);
     }
-    let r = IoUring::builder()
+    IoUring::builder()
         .setup_cqsize(SQ_ENTRIES * 4)
-        .build(SQ_ENTRIES)?;
-    Ok((r, "interrupt"))
+        .build(SQ_ENTRIES)
 }
 
 /// Moves every completion into its slot and wakes the waiting `Op`s.

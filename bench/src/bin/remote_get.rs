@@ -10,7 +10,7 @@
 //! costs both shards, which is the point. Prints each round, the medians and
 //! the ratio remote/local. The server is stopped by PID when the tool ends.
 
-use ringcache_bench::{push_command, VALUE};
+use ringcache_bench::{process_cpu_ticks, push_command, VALUE};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
@@ -81,14 +81,7 @@ fn start(binary: &str) -> Server {
 }
 
 fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .expect("stat")
-        .1
-        .split_whitespace()
-        .collect();
-    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+    process_cpu_ticks(pid).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn call(c: &mut TcpStream, parts: &[&[u8]]) -> String {

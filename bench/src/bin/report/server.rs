@@ -74,17 +74,7 @@ impl Server {
 
     /// utime + stime of the whole server process, in clock ticks.
     pub fn cpu_ticks(&self) -> Result<u64, String> {
-        let path = format!("/proc/{}/stat", self.pid());
-        let stat = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
-        // The command name (field 2) may hold spaces; fields after its ')' are fixed.
-        let rest = stat.rsplit_once(") ").map(|(_, r)| r).unwrap_or("");
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let tick = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
-        // Fields 14 and 15 of stat(5); `rest` starts at field 3.
-        match (tick(11), tick(12)) {
-            (Some(u), Some(s)) => Ok(u + s),
-            _ => Err(format!("{path}: unexpected format")),
-        }
+        ringcache_bench::process_cpu_ticks(self.pid())
     }
 
     /// Fails when the server has exited.
