@@ -15,7 +15,7 @@
 use crate::client::{ClientInfo, ReplyMode};
 use crate::commands::{self, Flow};
 use crate::resp::{self, Frame, Limits};
-use crate::router::{merge, Op, RemoteCmd, Reply};
+use crate::router::{merge, Op, Remote, Reply};
 use crate::shard::ShardState;
 use crate::uring::{self, Ring};
 use engine::spec::{Exec, Route, FLAG_NOAUTH};
@@ -45,7 +45,7 @@ pub struct Conn {
 /// Commands for other shards gathered during one parse pass.
 #[derive(Default)]
 pub struct Batch {
-    per_shard: Vec<Vec<RemoteCmd>>,
+    per_shard: Vec<Remote>,
     /// (offset in `out` where the reply goes, shard), in request order.
     marks: Vec<(usize, usize)>,
 }
@@ -395,17 +395,16 @@ async fn route(
                 None => run_local(state, conn.db, id, args, out),
                 Some(o) if o == state.id => run_local(state, conn.db, id, args, out),
                 Some(o) if sync => {
-                    let cmd = remote(conn, id, OwnedArgs::from_args(args));
-                    if let Reply::Exec { out: bytes, .. } = state.call(o, Op::Exec(vec![cmd])).await
-                    {
+                    let cmd = Remote::one(id, conn.db, conn.resp3, args);
+                    if let Reply::Exec { out: bytes, .. } = state.call(o, Op::Exec(cmd)).await {
                         out.raw(&bytes);
                     }
                 }
                 Some(o) => {
                     if batch.per_shard.is_empty() {
-                        batch.per_shard.resize_with(state.nshards, Vec::new);
+                        batch.per_shard.resize_with(state.nshards, Remote::default);
                     }
-                    batch.per_shard[o].push(remote(conn, id, OwnedArgs::from_args(args)));
+                    batch.per_shard[o].push(id, conn.db, conn.resp3, args.iter());
                     // Marks are offsets in plain bytes: no shared value before one.
                     out.flatten();
                     batch.marks.push((out.buf.len(), o));
@@ -419,9 +418,8 @@ async fn route(
         }
         (Route::AllShards(how), _) => {
             flush(state, batch, out).await;
-            let owned = OwnedArgs::from_args(args);
             let replies = state
-                .call_all(|| Op::Exec(vec![remote(conn, id, owned.clone())]))
+                .call_all(|| Op::Exec(Remote::one(id, conn.db, conn.resp3, args)))
                 .await;
             let parts: Vec<&[u8]> = replies.iter().map(exec_bytes).collect();
             merge(how, &parts, &[], out);
@@ -430,15 +428,6 @@ async fn route(
         (Route::Conn, Exec::Shard(_)) => {
             unreachable!("{}: Conn route needs a Conn exec", spec.name)
         }
-    }
-}
-
-fn remote(conn: &Conn, id: u16, args: OwnedArgs) -> RemoteCmd {
-    RemoteCmd {
-        id,
-        db: conn.db as u8,
-        resp3: conn.resp3,
-        args,
     }
 }
 
@@ -497,17 +486,14 @@ async fn split(
     let mut key_groups = Vec::new();
     for (shard, part) in parts.into_iter().enumerate() {
         if let Some((sub, keys)) = part {
-            pending.push(
-                state
-                    .send(shard, Op::Exec(vec![remote(conn, id, sub)]))
-                    .await,
-            );
+            let exec = Remote::one(id, conn.db, conn.resp3, &sub.args());
+            pending.push(state.send(shard, Op::Exec(exec)).await);
             key_groups.push(keys);
         }
     }
     let mut replies = Vec::with_capacity(pending.len());
     for p in pending {
-        replies.push(p.wait().await);
+        replies.push(state.wait(p).await);
     }
     let bytes: Vec<&[u8]> = replies.iter().map(exec_bytes).collect();
     merge(how, &bytes, &key_groups, out);
@@ -536,7 +522,7 @@ pub async fn flush(state: &Rc<ShardState>, batch: &mut Batch, out: &mut Out) {
     }
     let mut replies: Vec<Option<ShardReplies>> = (0..state.nshards).map(|_| None).collect();
     for (shard, p) in pending {
-        if let Reply::Exec { out, ends } = p.wait().await {
+        if let Reply::Exec { out, ends } = state.wait(p).await {
             replies[shard] = Some(ShardReplies { out, ends, next: 0 });
         }
     }

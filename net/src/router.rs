@@ -9,19 +9,71 @@
 //! shard sending a response never waits on a peer that is itself sending one.
 
 use engine::spec::Merge;
-use engine::{Out, OwnedArgs};
+use engine::{Args, Out, OwnedArgs};
 
-/// One command for another shard, as the home shard resolved it.
+/// One command for another shard, as the home shard resolved it; its
+/// arguments are the next `nargs` in its batch's buffer.
 pub struct RemoteCmd {
     pub id: u16,
     pub db: u8,
     pub resp3: bool,
-    pub args: OwnedArgs,
+    pub nargs: u32,
+}
+
+/// Commands for one shard, their arguments copied back to back into one
+/// buffer: a batch of any size costs three allocations, not two per command.
+#[derive(Default)]
+pub struct Remote {
+    args: OwnedArgs,
+    cmds: Vec<RemoteCmd>,
+}
+
+impl Remote {
+    pub fn one(id: u16, db: usize, resp3: bool, args: &Args) -> Remote {
+        let mut e = Remote::default();
+        e.push(id, db, resp3, args.iter());
+        e
+    }
+
+    pub fn push<'a>(
+        &mut self,
+        id: u16,
+        db: usize,
+        resp3: bool,
+        args: impl Iterator<Item = &'a [u8]>,
+    ) {
+        let before = self.args.spans.len();
+        args.for_each(|a| self.args.push(a));
+        self.cmds.push(RemoteCmd {
+            id,
+            db: db as u8,
+            resp3,
+            nargs: (self.args.spans.len() - before) as u32,
+        });
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.cmds.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.cmds.len()
+    }
+
+    /// Each command with its arguments, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&RemoteCmd, Args<'_>)> {
+        let mut at = 0;
+        self.cmds.iter().map(move |c| {
+            let spans = &self.args.spans[at..at + c.nargs as usize];
+            at += c.nargs as usize;
+            (c, Args::new(&self.args.buf, spans))
+        })
+    }
 }
 
 pub enum Op {
     /// Run these commands in order; reply with their encoded replies.
-    Exec(Vec<RemoteCmd>),
+    Exec(Remote),
     /// This shard's counters for INFO.
     Stats,
     /// This shard's CLIENT LIST lines matching the filter.

@@ -209,7 +209,7 @@ async fn accept_loop(state: Rc<ShardState>, listener: std::net::TcpListener) {
             // EMFILE and friends: back off briefly instead of spinning.
             let e = std::io::Error::from_raw_os_error(-res);
             eprintln!("ringcache: accept failed on shard {}: {e}", state.id);
-            glommio::timer::sleep(std::time::Duration::from_millis(10)).await;
+            state.ring.sleep(std::time::Duration::from_millis(10)).await;
             continue;
         }
         // SAFETY: the ring just handed us this fd for the accepted socket.
@@ -219,9 +219,11 @@ async fn accept_loop(state: Rc<ShardState>, listener: std::net::TcpListener) {
             state.connected.fetch_sub(1, Ordering::Relaxed);
             state.clients.borrow_mut().rejected += 1;
             glommio::spawn_local(refuse(state.clone(), sock)).detach();
+            state.ring.stir();
             continue;
         }
         glommio::spawn_local(crate::conn::serve(state.clone(), sock)).detach();
+        state.ring.stir();
     }
 }
 

@@ -11,26 +11,25 @@ use crate::info::{NetStats, ShardStats};
 use crate::post::{Msg, Post};
 use crate::router::{Op, Reply, Request};
 use engine::{Out, Registry, Shard};
-use glommio::channels::local_channel::{self, LocalSender};
-use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
+use std::task::{Poll, Waker};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+/// A reply on its way: already here (the home shard's own part), or the
+/// index of its slot in `ShardState::waiting`.
 pub enum Pending {
     Ready(Reply),
-    Waiting(local_channel::LocalReceiver<Reply>),
+    Waiting(u32),
 }
 
-impl Pending {
-    pub async fn wait(self) -> Reply {
-        match self {
-            Pending::Ready(r) => r,
-            Pending::Waiting(rx) => rx.recv().await.unwrap_or(Reply::Done),
-        }
-    }
+/// Where another shard's reply lands for the task that asked.
+enum Awaited {
+    Free,
+    Waiting(Option<Waker>),
+    Arrived(Reply),
 }
 
 /// A setting every shard must apply.
@@ -60,8 +59,9 @@ pub struct ShardState {
     pub ring: Rc<crate::uring::Ring>,
     /// Mailboxes of every shard (None with one shard).
     post: Option<Arc<Post>>,
-    waiting: RefCell<HashMap<u64, LocalSender<Reply>>>,
-    next_request: Cell<u64>,
+    /// Replies this shard waits for, by request id (a slot index, reused).
+    waiting: RefCell<Vec<Awaited>>,
+    free_waiting: RefCell<Vec<u32>>,
 }
 
 pub fn unix_ms() -> u64 {
@@ -100,8 +100,8 @@ impl ShardState {
             started: Instant::now(),
             ring,
             post,
-            waiting: RefCell::new(HashMap::new()),
-            next_request: Cell::new(0),
+            waiting: RefCell::new(Vec::new()),
+            free_waiting: RefCell::new(Vec::new()),
         }
     }
 
@@ -116,18 +116,53 @@ impl ShardState {
         if dest == self.id {
             return Pending::Ready(self.handle(op));
         }
-        let id = self.next_request.get();
-        self.next_request.set(id + 1);
-        let (tx, rx) = local_channel::new_bounded(1);
-        self.waiting.borrow_mut().insert(id, tx);
+        let slot = match self.free_waiting.borrow_mut().pop() {
+            Some(i) => {
+                self.waiting.borrow_mut()[i as usize] = Awaited::Waiting(None);
+                i
+            }
+            None => {
+                let mut waiting = self.waiting.borrow_mut();
+                waiting.push(Awaited::Waiting(None));
+                (waiting.len() - 1) as u32
+            }
+        };
         let post = self.post.as_ref().expect("several shards have mailboxes");
-        let req = Request { id, op };
+        let req = Request {
+            id: slot as u64,
+            op,
+        };
         post.send(dest, Msg::Request { from: self.id, req });
-        Pending::Waiting(rx)
+        Pending::Waiting(slot)
+    }
+
+    /// The reply `p` stands for. Every `Pending` is waited for: its task
+    /// runs to completion (connection tasks are never cancelled), so a slot
+    /// is always freed by the wait that takes its reply.
+    pub async fn wait(&self, p: Pending) -> Reply {
+        let slot = match p {
+            Pending::Ready(r) => return r,
+            Pending::Waiting(slot) => slot as usize,
+        };
+        std::future::poll_fn(|cx| {
+            let mut waiting = self.waiting.borrow_mut();
+            match std::mem::replace(&mut waiting[slot], Awaited::Free) {
+                Awaited::Arrived(reply) => {
+                    self.free_waiting.borrow_mut().push(slot as u32);
+                    Poll::Ready(reply)
+                }
+                _ => {
+                    waiting[slot] = Awaited::Waiting(Some(cx.waker().clone()));
+                    Poll::Pending
+                }
+            }
+        })
+        .await
     }
 
     pub async fn call(&self, dest: usize, op: Op) -> Reply {
-        self.send(dest, op).await.wait().await
+        let p = self.send(dest, op).await;
+        self.wait(p).await
     }
 
     /// Runs `op` on every shard and returns the replies in shard order.
@@ -138,7 +173,7 @@ impl ShardState {
         }
         let mut replies = Vec::with_capacity(pending.len());
         for p in pending {
-            replies.push(p.wait().await);
+            replies.push(self.wait(p).await);
         }
         replies
     }
@@ -151,9 +186,9 @@ impl ShardState {
             Op::Exec(cmds) => {
                 let mut out = Out::new(false);
                 let mut ends = Vec::with_capacity(cmds.len());
-                for c in cmds {
+                for (c, args) in cmds.iter() {
                     out.resp3 = c.resp3;
-                    engine::cmd::execute(&mut eng, c.db as usize, c.id, &c.args.args(), &mut out);
+                    engine::cmd::execute(&mut eng, c.db as usize, c.id, &args, &mut out);
                     // The reply crosses threads: shared values are copied in.
                     out.flatten();
                     ends.push(out.buf.len() as u32);
@@ -234,8 +269,13 @@ impl ShardState {
                         post.send(from, Msg::Response { id: req.id, reply });
                     }
                     Msg::Response { id, reply } => {
-                        if let Some(tx) = self.waiting.borrow_mut().remove(&id) {
-                            let _ = tx.try_send(reply);
+                        let mut waiting = self.waiting.borrow_mut();
+                        let slot = &mut waiting[id as usize];
+                        if let Awaited::Waiting(Some(waker)) =
+                            std::mem::replace(slot, Awaited::Arrived(reply))
+                        {
+                            waker.wake();
+                            self.ring.stir();
                         }
                     }
                 }
@@ -247,7 +287,7 @@ impl ShardState {
     /// than `timeout` seconds (0 = never).
     pub async fn clients_cron(self: Rc<Self>) {
         loop {
-            glommio::timer::sleep(std::time::Duration::from_secs(1)).await;
+            self.ring.sleep(std::time::Duration::from_secs(1)).await;
             let timeout = self.config.borrow().timeout;
             if timeout > 0 {
                 self.clients
@@ -262,7 +302,9 @@ impl ShardState {
     pub async fn expire_loop(self: Rc<Self>) {
         loop {
             let hz = self.config.borrow().hz.clamp(1, 500) as u64;
-            glommio::timer::sleep(std::time::Duration::from_millis(1000 / hz)).await;
+            self.ring
+                .sleep(std::time::Duration::from_millis(1000 / hz))
+                .await;
             let mut eng = self.engine.borrow_mut();
             eng.now_ms = unix_ms();
             eng.active_expire(std::time::Duration::from_millis(1));

@@ -1,5 +1,6 @@
-//! The shard's socket ring: an io_uring of our own for accepts, receives and
-//! sends, driven from inside the shard's glommio executor.
+//! The shard's socket ring: an io_uring of our own for accepts, receives,
+//! sends and the shard's timers, driven from inside the shard's glommio
+//! executor, and the place the shard sleeps when it has nothing to do.
 //!
 //! Why not glommio's sockets: glommio's rings have no COOP_TASKRUN or
 //! DEFER_TASKRUN, so every receive that completes while the shard is busy is
@@ -12,8 +13,22 @@
 //!   conn task ── recv/send ──► SQE (slot index as user_data) ─┐
 //!        ▲                                                    │ one enter per pass:
 //!        └── wake ◄── slot Done ◄── CQE ◄── driver pass ◄─────┘ submit + reap
-//!   driver idle: eventfd on, one last pass, then a glommio read of the eventfd
+//!   driver idle: a quiet pass, one turn for every queued task, a second quiet
+//!   pass, then one io_uring_enter that waits for a completion, the doorbell's
+//!   eventfd read, or the next timer
 //! ```
+//!
+//! Why the shard sleeps here and not in glommio's park: parking costs glommio
+//! a process-wide memory barrier (`membarrier`, an IPI to every CPU running
+//! the server), its timer and preemption rings and two more syscalls, and the
+//! wake-up came through an eventfd signalled from this ring's completions.
+//! Sleeping in this ring wakes straight into the completion that ended the
+//! sleep. It is safe because nothing else can make a task runnable while the
+//! driver waits: every wake-up on a shard comes from this ring (completions,
+//! timers, the doorbell), and the two that happen between tasks (a reply
+//! handed from the mail task to a connection, a task spawned) `stir` the ring
+//! so the driver takes another turn first. glommio's own timers are not used
+//! on a shard: `Ring::sleep` replaces them.
 //!
 //! Buffers are moved into the ring's slot for as long as the kernel may touch
 //! them and handed back with the result, so dropping an `Op` early never frees
@@ -24,11 +39,12 @@ use io_uring::{opcode, squeue, types, IoUring};
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::io;
-use std::os::fd::{FromRawFd, RawFd};
+use std::os::fd::RawFd;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 /// Entries in the submission queue; the completion queue is four times that,
 /// so a pass with a receive and a send in flight for thousands of
@@ -36,11 +52,14 @@ use std::task::{Context, Poll, Waker};
 /// pass collects it).
 const SQ_ENTRIES: u32 = 4096;
 
-/// Driver passes in a row without going through glommio's reactor. glommio
-/// only polls its own rings (timers, other shards' messages) when its task
-/// queue drains or its preempt timer fires; a driver that always has work
-/// would starve them, so every so many passes it steps aside for one turn.
-const PASSES_PER_TURN: u32 = 64;
+/// The longest the driver sleeps with no timer due (a shard always has its
+/// cron timers, so this only bounds a test's ring).
+const MAX_SLEEP: Duration = Duration::from_secs(1);
+
+/// `user_data` of the completions that are not an `Op`'s: the doorbell's
+/// eventfd read and, on kernels without EXT_ARG, the sleep's timeout.
+const BELL_READ: u64 = u64::MAX;
+const SLEEP_TIMEOUT: u64 = u64::MAX - 1;
 
 /// `IORING_ENTER_GETEVENTS`: with DEFER_TASKRUN, the kernel runs our
 /// deferred completions only inside an enter that carries it.
@@ -92,6 +111,8 @@ struct Inner {
     uring: IoUring,
     slots: Vec<Slot>,
     free: Vec<u32>,
+    /// The doorbell's eventfd read is in the ring (it ends a sleep).
+    bell_armed: bool,
 }
 
 pub struct Ring {
@@ -101,13 +122,21 @@ pub struct Ring {
     bell: Arc<Bell>,
     mail: Cell<bool>,
     mail_waker: RefCell<Option<Waker>>,
-    /// The driver sleeps on the eventfd: nobody will submit for us, so
-    /// `submit` hands each entry to the kernel itself.
-    idle: Cell<bool>,
     /// Wall-clock milliseconds, read once per pass for every command it
     /// serves (what Redis caches per event-loop turn as `server.mstime`).
     now_ms: Cell<u64>,
+    /// Where the doorbell's eventfd read lands (the value is not used).
+    bell_buf: Box<std::cell::UnsafeCell<u64>>,
     eventfd: RawFd,
+    /// Pending `sleep`s: deadline and the task to wake, by key.
+    timers: RefCell<Vec<(u64, Instant, Option<Waker>)>>,
+    next_timer: Cell<u64>,
+    /// Bumped by every wake-up that does not come from a completion, so the
+    /// driver knows a turn of the task queue did something.
+    stirred: Cell<u64>,
+    /// Whether `submit_with_args` takes a timeout (EXT_ARG, Linux 5.11).
+    ext_arg: bool,
+    stopped: Cell<bool>,
 }
 
 impl Ring {
@@ -121,23 +150,83 @@ impl Ring {
         if eventfd < 0 {
             return Err(io::Error::last_os_error());
         }
-        let mut uring = uring;
-        uring.submitter().register_eventfd(eventfd)?;
-        // The driver turns the eventfd on only when it is about to sleep.
-        uring.completion().disable_eventfd();
+        let ext_arg = uring.params().is_feature_ext_arg();
         Ok(Rc::new(Ring {
             inner: RefCell::new(Inner {
                 uring,
                 slots: Vec::new(),
                 free: Vec::new(),
+                bell_armed: false,
             }),
-            idle: Cell::new(false),
             bell: Arc::new(Bell::new(eventfd)),
             mail: Cell::new(false),
             mail_waker: RefCell::new(None),
             now_ms: Cell::new(crate::shard::unix_ms()),
+            bell_buf: Box::new(std::cell::UnsafeCell::new(0)),
             eventfd,
+            timers: RefCell::new(Vec::new()),
+            next_timer: Cell::new(0),
+            stirred: Cell::new(0),
+            ext_arg,
+            stopped: Cell::new(false),
         }))
+    }
+
+    /// Notes a wake-up that did not come through this ring (a reply handed
+    /// from one task to another, a task spawned): the driver takes one more
+    /// turn before it sleeps.
+    pub fn stir(&self) {
+        self.stirred.set(self.stirred.get() + 1);
+    }
+
+    /// Ends `drive` at its next turn (tests; a server's shards run until exit).
+    pub fn stop(&self) {
+        self.stopped.set(true);
+    }
+
+    /// Resolves once `d` has passed. The shard's timers live here rather
+    /// than in glommio, whose timers only fire when glommio's reactor runs,
+    /// which a shard that sleeps in this ring never lets it do.
+    pub fn sleep(&self, d: Duration) -> Sleep<'_> {
+        let key = self.next_timer.get();
+        self.next_timer.set(key + 1);
+        Sleep {
+            ring: self,
+            key,
+            deadline: Instant::now() + d,
+        }
+    }
+
+    /// Wakes every timer that is due; returns how many.
+    fn fire_timers(&self) -> usize {
+        let mut timers = self.timers.borrow_mut();
+        if timers.is_empty() {
+            return 0;
+        }
+        let now = Instant::now();
+        let mut fired = 0;
+        for (_, deadline, waker) in timers.iter_mut() {
+            if *deadline <= now {
+                if let Some(w) = waker.take() {
+                    w.wake();
+                    fired += 1;
+                }
+            }
+        }
+        fired
+    }
+
+    /// How long the driver may sleep: until the next timer, at most MAX_SLEEP.
+    fn sleep_for(&self) -> Duration {
+        let now = Instant::now();
+        self.timers
+            .borrow()
+            .iter()
+            .filter(|(_, _, w)| w.is_some())
+            .map(|(_, d, _)| d.saturating_duration_since(now))
+            .min()
+            .unwrap_or(MAX_SLEEP)
+            .min(MAX_SLEEP)
     }
 
     pub fn bell(&self) -> Arc<Bell> {
@@ -263,14 +352,6 @@ impl Ring {
                 reap(&mut inner);
             }
         }
-        if self.idle.get() {
-            // A task woken by something other than this ring (a timer, another
-            // shard's reply) while the driver sleeps: submit now. A completion
-            // then signals the eventfd, which is on while the driver sleeps.
-            if let Err(e) = inner.uring.submit() {
-                panic!("io_uring submit failed: {e}");
-            }
-        }
         Op {
             ring: self,
             idx,
@@ -309,42 +390,112 @@ impl Ring {
                 }
             }
         }
-        reap(inner) > 0 || queued > 0
+        let reaped = reap(inner);
+        // Deliberately after the borrow of `inner` ends: a woken timer's task
+        // may submit.
+        reaped > 0 || queued > 0 || self.fire_timers() > 0
     }
 
-    /// Runs the ring for as long as the shard lives: passes while there is
-    /// work, then sleeps on the eventfd through glommio until the kernel has
-    /// a completion for us.
+    /// Runs the ring for as long as the shard lives: a pass and a turn for
+    /// every other task while there is work, and a sleep in the ring when a
+    /// whole turn found none.
     pub async fn drive(self: Rc<Self>) {
-        // SAFETY: the fd stays open while the bell lives (it closes it), and
-        // the bell outlives this loop; glommio only reads it, and never
-        // closes it (ManuallyDrop).
-        let wake = std::mem::ManuallyDrop::new(unsafe {
-            glommio::io::BufferedFile::from_raw_fd(self.eventfd)
-        });
-        let mut passes = 0;
-        loop {
+        while !self.stopped.get() {
             if self.pass() | self.check_mail() {
-                passes += 1;
-                if passes < PASSES_PER_TURN {
-                    futures_lite::future::yield_now().await;
-                } else {
-                    passes = 0;
-                    glommio::timer::sleep(std::time::Duration::from_micros(1)).await;
-                }
+                futures_lite::future::yield_now().await;
                 continue;
             }
-            passes = 0;
-            // Turn the eventfd on, then look once more: work that came in
-            // while it was off would not signal it.
-            self.inner.borrow_mut().uring.completion().enable_eventfd();
-            self.idle.set(true);
-            if !self.pass() && self.bell.may_sleep() {
-                let _ = wake.read_at(0, 8).await;
-                self.bell.awake();
+            // A quiet pass. Let every task queued behind us run once: if
+            // none of them submitted, got a reply or spawned, nothing on this
+            // shard can run until the kernel or another shard says so.
+            let seen = self.stirred.get();
+            futures_lite::future::yield_now().await;
+            if self.pass() | self.check_mail() || self.stirred.get() != seen {
+                continue;
             }
-            self.idle.set(false);
-            self.inner.borrow_mut().uring.completion().disable_eventfd();
+            self.wait();
+        }
+    }
+
+    /// Blocks the shard's thread in one `io_uring_enter` until a completion
+    /// (a socket, the doorbell's eventfd read) or the next timer.
+    fn wait(&self) {
+        let timeout = self.sleep_for();
+        let mut guard = self.inner.borrow_mut();
+        let inner = &mut *guard;
+        if !inner.bell_armed {
+            let sqe = opcode::Read::new(types::Fd(self.eventfd), self.bell_buf.get().cast(), 8)
+                .build()
+                .user_data(BELL_READ);
+            // SAFETY: the 8-byte target lives in the Ring, which outlives the
+            // ring's operations (dropping the IoUring ends them).
+            if unsafe { inner.uring.submission().push(&sqe) }.is_err() {
+                return;
+            }
+            inner.bell_armed = true;
+        }
+        if !self.bell.may_sleep() {
+            return;
+        }
+        let ts = types::Timespec::from(timeout);
+        let r = if self.ext_arg {
+            let args = types::SubmitArgs::new().timespec(&ts);
+            inner.uring.submitter().submit_with_args(1, &args)
+        } else {
+            let sqe = opcode::Timeout::new(&ts).build().user_data(SLEEP_TIMEOUT);
+            // SAFETY: `ts` outlives the enter below, which is the only time
+            // the kernel reads it (it copies the timespec at submission).
+            let pushed = unsafe { inner.uring.submission().push(&sqe) }.is_ok();
+            if pushed {
+                inner.uring.submit_and_wait(1)
+            } else {
+                Ok(0)
+            }
+        };
+        self.bell.awake();
+        if let Err(e) = r {
+            if !matches!(
+                e.raw_os_error(),
+                Some(libc::EINTR | libc::EBUSY | libc::EAGAIN | libc::ETIME)
+            ) {
+                panic!("io_uring_enter failed: {e}");
+            }
+        }
+    }
+}
+
+/// A timer on the ring (`Ring::sleep`).
+pub struct Sleep<'r> {
+    ring: &'r Ring,
+    key: u64,
+    deadline: Instant,
+}
+
+impl Future for Sleep<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut timers = self.ring.timers.borrow_mut();
+        let at = timers.iter().position(|t| t.0 == self.key);
+        if Instant::now() >= self.deadline {
+            if let Some(i) = at {
+                timers.swap_remove(i);
+            }
+            return Poll::Ready(());
+        }
+        match at {
+            Some(i) => timers[i].2 = Some(cx.waker().clone()),
+            None => timers.push((self.key, self.deadline, Some(cx.waker().clone()))),
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for Sleep<'_> {
+    fn drop(&mut self) {
+        let mut timers = self.ring.timers.borrow_mut();
+        if let Some(i) = timers.iter().position(|t| t.0 == self.key) {
+            timers.swap_remove(i);
         }
     }
 }
@@ -374,11 +525,22 @@ fn build() -> io::Result<IoUring> {
 /// Moves every completion into its slot and wakes the waiting `Op`s.
 fn reap(inner: &mut Inner) -> usize {
     let Inner {
-        uring, slots, free, ..
+        uring,
+        slots,
+        free,
+        bell_armed,
     } = inner;
     let mut n = 0;
     for cqe in uring.completion() {
         n += 1;
+        match cqe.user_data() {
+            BELL_READ => {
+                *bell_armed = false;
+                continue;
+            }
+            SLEEP_TIMEOUT => continue,
+            _ => {}
+        }
         let idx = cqe.user_data() as usize;
         match std::mem::replace(&mut slots[idx], Slot::Free) {
             Slot::Waiting(waker, hold) => {
@@ -487,6 +649,7 @@ mod tests {
                 assert_eq!(&client.join().unwrap(), b"pong");
                 // SAFETY: fd is the accepted socket, closed once.
                 unsafe { libc::close(fd) };
+                ring.stop();
             })
         });
     }
@@ -511,11 +674,12 @@ mod tests {
                     if matches!(ring.inner.borrow().slots[0], Slot::Free) {
                         break;
                     }
-                    glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
+                    ring.sleep(Duration::from_millis(1)).await;
                 }
                 let inner = ring.inner.borrow();
                 assert!(inner.slots.iter().all(|s| matches!(s, Slot::Free)));
                 assert_eq!(inner.free.len(), 2);
+                ring.stop();
             })
         });
     }

@@ -1,4 +1,4 @@
-//! remote_get [BINARY] [--requests N] [--pipeline P] [--conns C] [--rounds R]
+//! remote_get [BINARY] [--requests N] [--pipeline P] [--conns C] [--rounds R] [--both]
 //!
 //! What a GET routed to another shard costs against one served where it was
 //! received, in server CPU per request. Starts `BINARY --shards 2 --cpus 0,1`
@@ -6,6 +6,10 @@
 //! kernel handed to shard 0 (a client id's shard is `id % 2`), and sends
 //! pipelined GETs of a 100-byte value whose key (`{tag}` pinned) lives on
 //! shard 0 ("local") or on shard 1 ("remote"), alternating the two per round.
+//! That is the worst case: shard 1 has nothing else to do, so it sleeps and
+//! is woken for every hop. With `--both`, C connections on each shard load
+//! both at once, each asking for a key on its own shard ("local") or on the
+//! other one ("remote"): a loaded server, where a hop finds its shard awake.
 //! CPU is the whole server process's utime+stime from /proc: a remote GET
 //! costs both shards, which is the point. Prints each round, the medians and
 //! the ratio remote/local. The server is stopped by PID when the tool ends.
@@ -22,6 +26,7 @@ struct Options {
     pipeline: usize,
     conns: usize,
     rounds: usize,
+    both: bool,
 }
 
 fn options() -> Options {
@@ -31,6 +36,7 @@ fn options() -> Options {
         pipeline: 16,
         conns: 8,
         rounds: 3,
+        both: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -40,6 +46,7 @@ fn options() -> Options {
             "--pipeline" => o.pipeline = num() as usize,
             "--conns" => o.conns = num() as usize,
             "--rounds" => o.rounds = num() as usize,
+            "--both" => o.both = true,
             _ if !a.starts_with("--") => o.binary = a,
             _ => panic!("unknown option {a}"),
         }
@@ -93,8 +100,8 @@ fn call(c: &mut TcpStream, parts: &[&[u8]]) -> String {
     String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
-/// `n` connections that shard 0 accepted.
-fn shard0_conns(port: u16, n: usize) -> Vec<TcpStream> {
+/// `n` connections that `shard` (of two) accepted.
+fn shard_conns(port: u16, shard: u64, n: usize) -> Vec<TcpStream> {
     let mut kept = Vec::new();
     for _ in 0..n * 50 {
         let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -104,14 +111,17 @@ fn shard0_conns(port: u16, n: usize) -> Vec<TcpStream> {
             .trim()
             .parse()
             .unwrap();
-        if id.is_multiple_of(2) {
+        if id % 2 == shard {
             kept.push(c);
             if kept.len() == n {
                 return kept;
             }
         }
     }
-    panic!("shard 0 accepted fewer than {n} of {} connections", n * 50);
+    panic!(
+        "shard {shard} accepted fewer than {n} of {} connections",
+        n * 50
+    );
 }
 
 /// A key of the form `{tagN}k` that lives on `shard` of two.
@@ -122,20 +132,20 @@ fn key_on(shard: usize) -> Vec<u8> {
         .unwrap()
 }
 
-/// Sends `per_conn` pipelined GETs of `key` on every connection at once.
-fn load(conns: &mut [TcpStream], key: &[u8], per_conn: u64, pipeline: usize) {
-    let mut batch = Vec::new();
-    for _ in 0..pipeline {
-        push_command(&mut batch, &[b"GET", key]);
-    }
+/// Sends `per_conn` pipelined GETs on every connection at once, each of the
+/// key paired with its connection.
+fn load(conns: &mut [(TcpStream, Vec<u8>)], per_conn: u64, pipeline: usize) {
     let reply_len = (format!("${}\r\n", VALUE.len()).len() + VALUE.len() + 2) * pipeline;
     std::thread::scope(|s| {
-        for c in conns.iter_mut() {
-            let batch = &batch;
+        for (c, key) in conns.iter_mut() {
+            let mut batch = Vec::new();
+            for _ in 0..pipeline {
+                push_command(&mut batch, &[b"GET", key]);
+            }
             s.spawn(move || {
                 let mut replies = vec![0u8; reply_len];
                 for _ in 0..per_conn / pipeline as u64 {
-                    c.write_all(batch).unwrap();
+                    c.write_all(&batch).unwrap();
                     c.read_exact(&mut replies).unwrap();
                 }
                 assert!(
@@ -156,27 +166,43 @@ fn main() {
     let o = options();
     let server = start(&o.binary);
     let pid = server.child.id();
-    let mut conns = shard0_conns(server.port, o.conns);
-    let (local, remote) = (key_on(0), key_on(1));
-    for k in [&local, &remote] {
-        assert_eq!(call(&mut conns[0], &[b"SET", k, &VALUE]), "+OK\r\n");
+    let shards: &[u64] = if o.both { &[0, 1] } else { &[0] };
+    let mut conns: Vec<(TcpStream, u64)> = shards
+        .iter()
+        .flat_map(|&s| {
+            shard_conns(server.port, s, o.conns)
+                .into_iter()
+                .map(move |c| (c, s))
+        })
+        .collect();
+    let keys = [key_on(0), key_on(1)];
+    for k in &keys {
+        assert_eq!(call(&mut conns[0].0, &[b"SET", k, &VALUE]), "+OK\r\n");
     }
     // SAFETY: sysconf has no preconditions.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-    let per_conn = o.requests / o.conns as u64;
-    let done = per_conn / o.pipeline as u64 * o.pipeline as u64 * o.conns as u64;
+    let per_conn = o.requests / conns.len() as u64;
+    let done = per_conn / o.pipeline as u64 * o.pipeline as u64 * conns.len() as u64;
     let mut cpu = [Vec::new(), Vec::new()];
     println!(
-        "remote_get: {done} GETs per run, pipeline {}, {} connections on shard 0",
-        o.pipeline, o.conns
+        "remote_get: {done} GETs per run, pipeline {}, {} connections on shard{} {shards:?}",
+        o.pipeline,
+        o.conns,
+        if o.both { "s" } else { "" }
     );
     for round in 0..o.rounds {
-        for (i, (name, key)) in [("local", &local), ("remote", &remote)]
-            .into_iter()
-            .enumerate()
-        {
+        for (i, name) in ["local", "remote"].into_iter().enumerate() {
+            // A connection on shard s asks for the key on shard s (local) or
+            // on the other one (remote).
+            let mut paired: Vec<(TcpStream, Vec<u8>)> = conns
+                .iter()
+                .map(|(c, s)| {
+                    let key = &keys[(*s as usize + i) % 2];
+                    (c.try_clone().expect("clone"), key.clone())
+                })
+                .collect();
             let (t0, start) = (cpu_ticks(pid), Instant::now());
-            load(&mut conns, key, per_conn, o.pipeline);
+            load(&mut paired, per_conn, o.pipeline);
             let secs = start.elapsed().as_secs_f64();
             let us = (cpu_ticks(pid) - t0) as f64 / hz * 1e6 / done as f64;
             println!(
