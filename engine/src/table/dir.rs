@@ -4,6 +4,7 @@
 //! insert). The doubling itself rewrites the entries in place, from the
 //! top down.
 
+use super::array::Array;
 use super::reserve::Reserve;
 
 /// Entries per chunk: 16 KiB of u32.
@@ -12,14 +13,14 @@ const CHUNK_BITS: u32 = CHUNK.trailing_zeros();
 
 pub(super) struct Directory {
     depth: u32,
-    chunks: Vec<Box<[u32]>>,
+    chunks: Vec<Array<u32>>,
 }
 
 impl Directory {
     pub fn new() -> Self {
         Directory {
             depth: 0,
-            chunks: vec![Box::new([0])],
+            chunks: vec![Array::new(1, || 0)],
         }
     }
 
@@ -64,7 +65,7 @@ impl Directory {
         let (old, new) = (self.len(), self.len() * 2);
         if new <= CHUNK {
             // Small: the one chunk is copied into one twice its size (≤ 16 KiB).
-            let mut grown = vec![0; new].into_boxed_slice();
+            let mut grown = Array::new(new, || 0);
             grown[..old].copy_from_slice(&self.chunks[0]);
             self.chunks[0] = grown;
         } else {

@@ -6,6 +6,7 @@
 //!   [0][1][2][3] ...
 //!    |  |  \  /
 //!   seg seg seg      each: depth ≤ global_depth, ≤ 4096 slots, ≤ 7/8 full
+//!    │               (past the first split, ≥ 0.70 full at every size)
 //!    │
 //!    [slot][slot][ ][slot]...   slot = Entry: address + 19-bit tag (8 bytes)
 //!      │
@@ -13,22 +14,24 @@
 //! ```
 //!
 //! Why: a single hash table doubles by copying every entry, which pauses a
-//! shard for seconds at 10 M keys. Here a segment first doubles its own
+//! shard for seconds at 10 M keys. Here a segment first grows its own
 //! array up to 4096 slots (moving slots only: tags give their homes), then
 //! splits in two, moving at most ~3600 slots and reading each key once to
-//! learn its next hash bit. The directory doubles by adding chunks and
-//! rewriting u32 ids in place. The memory those steps need (a 32 KiB slot
-//! array, directory chunks) is written ahead of time, one page per insert
+//! learn its next hash bit (`segment.rs` says why the steps are a page, not
+//! a doubling). The directory doubles by adding chunks and rewriting u32
+//! ids in place. The memory those steps need (slot arrays of 20 to 32 KiB,
+//! directory chunks) is written ahead of time, one page per insert
 //! (`reserve.rs`), so no insert takes a burst of first-touch page faults.
 //!
 //! Hash bits: the directory and SCAN's cursor use the top ones, the slot
-//! tag the low 19 (the top of those picks the home slot in a segment).
+//! tag the low 19 (scaled to a segment's capacity, they pick the home slot).
 //!
 //! Each segment covers one contiguous range of the hash space, which gives
 //! SCAN a stable cursor: a position in hash space. Keys at or past the
 //! cursor are still to come however segments split in between, so a key
 //! present for the whole scan is returned.
 
+mod array;
 mod dir;
 mod reserve;
 mod segment;
@@ -37,7 +40,7 @@ pub use crate::entry::Entry;
 use crate::entry::TAG_BITS;
 use dir::{Directory, CHUNK};
 use reserve::Reserve;
-use segment::{Segment, MAX_CAP};
+use segment::{split_capacity, Segment, Slots, MAX_CAP, PAGE_SLOTS, SPLIT_CAP};
 use std::hash::BuildHasher;
 
 /// Cursor positions use the hash's top 48 bits.
@@ -50,9 +53,15 @@ pub const PREFETCH_KEYS: usize = 32;
 const SEG_CHUNK: usize = 128;
 /// How many blocks ahead a split asks for.
 const PREFETCH_AHEAD: usize = 16;
-/// Slot arrays kept ready for splits: a burst of splits (segments fill in
-/// near lockstep) needs several within a few inserts of each other.
-const SPARE_SEGS: usize = 4;
+/// Slot arrays kept ready once segments near SPLIT_CAP: segments fill in
+/// near lockstep, so splits come in bursts, and a split takes two arrays
+/// of SPLIT_CAP; this many splits' worth is kept.
+const SPARE_SPLITS: usize = 2;
+/// Arrays kept ready of each size above SPLIT_CAP (a grow takes one, and
+/// grows, which read no key, are short).
+const SPARE_GROWS: usize = 1;
+/// The array sizes kept ready: SPLIT_CAP to MAX_CAP, a page apart.
+const SPARE_SIZES: usize = (MAX_CAP - SPLIT_CAP) / PAGE_SLOTS + 1;
 
 #[inline]
 fn tag_of(h: u64) -> u32 {
@@ -65,7 +74,8 @@ pub struct Table {
     nsegs: usize,
     len: usize,
     hasher: foldhash::fast::FixedState,
-    spare_slots: Reserve<Option<Entry>>,
+    /// One per size, SPLIT_CAP first.
+    spare_slots: Vec<Reserve<Option<Entry>>>,
     spare_dir: Reserve<u32>,
     /// A split's entries in transit (kept to avoid allocating per split).
     scratch: Vec<Entry>,
@@ -91,7 +101,9 @@ impl Table {
             nsegs: 1,
             len: 0,
             hasher,
-            spare_slots: Reserve::new(MAX_CAP, || None),
+            spare_slots: (0..SPARE_SIZES)
+                .map(|i| Reserve::new(SPLIT_CAP + i * PAGE_SLOTS, || None))
+                .collect(),
             spare_dir: Reserve::new(CHUNK, || 0),
             scratch: Vec::new(),
         }
@@ -217,27 +229,49 @@ impl Table {
         }
     }
 
-    /// Doubles segment `s`'s array (it is below MAX_CAP).
+    /// Grows segment `s`'s array (it is below MAX_CAP).
     fn grow(&mut self, s: usize) {
         let cap = self.seg(s).next_capacity();
         if cap >= MAX_CAP / 2 {
-            // Splits are near: start keeping slot arrays ready.
-            self.spare_slots.want(SPARE_SEGS);
+            // The large sizes are near: start keeping their arrays ready.
+            for r in &mut self.spare_slots {
+                let split = r.array_len() == SPLIT_CAP;
+                r.want(if split { 2 * SPARE_SPLITS } else { SPARE_GROWS });
+            }
         }
-        let slots = if cap == MAX_CAP {
-            self.spare_slots.take()
-        } else {
-            Segment::empty_slots(cap)
-        };
-        self.seg_mut(s).grow(slots);
+        let slots = self.take_slots(cap);
+        let old = self.seg_mut(s).grow(slots);
+        self.recycle(old);
     }
 
-    /// Writes one page of memory the next split or directory doubling needs.
+    /// An empty slot array of `cap` slots, a ready one if it is a size kept.
+    fn take_slots(&mut self, cap: usize) -> Slots {
+        match self.spare_slots.iter_mut().find(|r| r.array_len() == cap) {
+            Some(r) => r.take(),
+            None => Segment::empty_slots(cap),
+        }
+    }
+
+    /// Keeps an emptied array ready if its size is kept and short, else
+    /// frees it: already resident, it spares the reserve its page steps and
+    /// the allocator a round trip.
+    fn recycle(&mut self, slots: Slots) {
+        debug_assert!(slots.iter().all(Option::is_none));
+        if let Some(r) = self
+            .spare_slots
+            .iter_mut()
+            .find(|r| r.array_len() == slots.len())
+        {
+            r.put_back(slots);
+        }
+    }
+
+    /// Writes one page of memory the next grow, split or directory doubling
+    /// needs.
     fn prefault_step(&mut self) {
-        if self.spare_slots.short() {
-            self.spare_slots.step();
-        } else {
-            self.spare_dir.step();
+        match self.spare_slots.iter_mut().find(|r| r.short()) {
+            Some(r) => r.step(),
+            None => self.spare_dir.step(),
         }
     }
 
@@ -259,12 +293,9 @@ impl Table {
             self.dir.double(&mut self.spare_dir);
             self.spare_dir.want(self.dir.chunks_next_doubling());
         }
-        let mut moved = Segment::with_slots(depth + 1, self.spare_slots.take());
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.reserve(MAX_CAP);
-        let old = self.seg_mut(s);
-        old.depth = depth + 1;
-        old.drain_into(&mut scratch);
+        self.seg_mut(s).drain_into(&mut scratch);
         let bit = 63 - depth;
         // The one read of each key (its next hash bit is not in the tag), in
         // a tight pass with the blocks a few entries ahead already on their
@@ -279,14 +310,24 @@ impl Table {
             }
             goes[i / 64] |= ((self.hasher.hash_one(e.key()) >> bit) & 1) << (i % 64);
         }
+        // Each half gets an array sized for what it holds (SPLIT_CAP, 0.70
+        // full, unless the split is skewed); the old one is recycled.
+        let ones: usize = goes.iter().map(|w| w.count_ones() as usize).sum();
+        let mut moved = Segment::with_slots(depth + 1, self.take_slots(split_capacity(ones)));
+        let mut kept = Segment::with_slots(
+            depth + 1,
+            self.take_slots(split_capacity(scratch.len() - ones)),
+        );
         for (i, e) in scratch.drain(..).enumerate() {
             if goes[i / 64] >> (i % 64) & 1 == 1 {
                 moved.insert(e);
             } else {
-                self.seg_mut(s).insert(e);
+                kept.insert(e);
             }
         }
         self.scratch = scratch;
+        let old = std::mem::replace(self.seg_mut(s), kept);
+        self.recycle(old.into_slots());
         let new_id = self.push_segment(moved);
         // The old segment's directory slots are one aligned run; its upper
         // half (next bit 1) now points at the new segment.
@@ -383,7 +424,7 @@ impl Table {
         slots
             + self.dir.bytes()
             + self.segs.len() * SEG_CHUNK * std::mem::size_of::<Segment>()
-            + self.spare_slots.bytes()
+            + self.spare_slots.iter().map(Reserve::bytes).sum::<usize>()
             + self.spare_dir.bytes()
             + self.scratch.capacity() * slot
     }

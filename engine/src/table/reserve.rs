@@ -1,24 +1,24 @@
 //! Arrays made ready ahead of need, one memory page at a time.
 //!
 //! Why: on this kind of VM the first write to a page costs a fault of
-//! 5-30 µs, so a split that takes a fresh 32 KiB slot array (8 pages) or a
-//! directory doubling that takes several chunks stalls its insert for up to
-//! a quarter of a millisecond, and a few together pass 1 ms. A `Reserve`
-//! keeps `want` arrays written in full (so faulted in) before anyone asks;
-//! the table calls `step` once per insert, which writes at most one page.
-//! An array is built by pushing into a `Vec` allocated once at full
-//! capacity, so the allocator never copies it and every page is first
-//! touched by a step.
+//! 5-30 µs, so a split that takes two fresh 20 KiB slot arrays (10 pages)
+//! or a directory doubling that takes several chunks stalls its insert for
+//! up to a quarter of a millisecond, and a few together pass 1 ms. A
+//! `Reserve` keeps `want` arrays written in full (so faulted in) before
+//! anyone asks; the table calls `step` once per insert, which writes at
+//! most one page. An array is allocated once at full length (`Filling`),
+//! so the allocator never copies it and every page is first touched by a
+//! step.
 
-const PAGE: usize = 4096;
+use super::array::{Array, Filling, PAGE};
 
 pub(super) struct Reserve<T> {
     /// Elements per array.
     len: usize,
     /// Arrays to keep ready.
     want: usize,
-    ready: Vec<Box<[T]>>,
-    filling: Vec<T>,
+    ready: Vec<Array<T>>,
+    filling: Option<Filling<T>>,
     make: fn() -> T,
 }
 
@@ -28,9 +28,14 @@ impl<T> Reserve<T> {
             len,
             want: 0,
             ready: Vec::new(),
-            filling: Vec::new(),
+            filling: None,
             make,
         }
+    }
+
+    /// Elements in each array this reserve hands out.
+    pub fn array_len(&self) -> usize {
+        self.len
     }
 
     /// Sets how many arrays to keep ready.
@@ -50,30 +55,36 @@ impl<T> Reserve<T> {
             return;
         }
         let pages = if self.ready.is_empty() { 2 } else { 1 };
-        if self.filling.capacity() == 0 {
-            self.filling = Vec::with_capacity(self.len);
-        }
         let per_page = (PAGE / std::mem::size_of::<T>().max(1)).max(1);
-        let n = (per_page * pages).min(self.len - self.filling.len());
-        let make = self.make;
-        self.filling.extend(std::iter::repeat_with(make).take(n));
-        if self.filling.len() == self.len {
-            let done = std::mem::take(&mut self.filling);
-            self.ready.push(done.into_boxed_slice());
+        let len = self.len;
+        let filling = self.filling.get_or_insert_with(|| Filling::new(len));
+        filling.fill(per_page * pages, self.make);
+        if filling.is_done() {
+            let done = self.filling.take().expect("being filled");
+            self.ready.push(done.finish());
         }
     }
 
     /// A ready array, or a fresh one (faulted in now) if none is.
-    pub fn take(&mut self) -> Box<[T]> {
-        self.ready.pop().unwrap_or_else(|| {
-            let make = self.make;
-            std::iter::repeat_with(make).take(self.len).collect()
-        })
+    pub fn take(&mut self) -> Array<T> {
+        self.ready
+            .pop()
+            .unwrap_or_else(|| Array::new(self.len, self.make))
+    }
+
+    /// Keeps `array` (`make`'s values throughout, of this reserve's length)
+    /// ready when the reserve is short; frees it otherwise.
+    pub fn put_back(&mut self, array: Array<T>) {
+        debug_assert_eq!(array.len(), self.len);
+        if self.short() {
+            self.ready.push(array);
+        }
     }
 
     /// Bytes held by arrays not yet handed out.
     pub fn bytes(&self) -> usize {
-        (self.ready.len() * self.len + self.filling.capacity()) * std::mem::size_of::<T>()
+        let filling = if self.filling.is_some() { self.len } else { 0 };
+        (self.ready.len() * self.len + filling) * std::mem::size_of::<T>()
     }
 }
 
