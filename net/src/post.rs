@@ -5,18 +5,17 @@
 //!   shard A: lock B's mailbox, push, unlock, ring B's bell
 //!            bell: rung = true; if B sleeps, write B's eventfd (one syscall)
 //!   shard B: its ring driver sees `rung` on its next pass (an atomic load)
-//!            or wakes from the eventfd, and wakes B's mail task, which
-//!            takes the whole mailbox at once and runs or delivers each message
+//!            or, asleep in its ring, wakes as the eventfd read it keeps
+//!            there completes; then it wakes B's mail task, which takes the
+//!            whole mailbox at once and runs or delivers each message
 //! ```
 //!
 //! Why not glommio's channel mesh: every message cost its own wake-up
 //! machinery on top of the executor's; measured with `bench remote_get`, a
 //! GET routed to the other shard cost 3.5× the server CPU of a local one,
-//! 2.9-3.0× with this. Here a busy shard takes no syscall at all to
-//! receive, and a sleeping one one eventfd write. What is left is the
-//! owner's sleep and wake between batches: glommio's park issues a
-//! process-wide memory barrier (`membarrier`, an IPI to every CPU running
-//! the server) each time, which a shard that sleeps in its own ring would not.
+//! 2.9-3.0× with this and glommio's park, 1.7-2.1× since shards sleep in
+//! their own rings (no `membarrier` per sleep). Here a busy shard takes no
+//! syscall at all to receive, and a sleeping one one eventfd write.
 
 use crate::router::{Reply, Request};
 use std::os::fd::RawFd;

@@ -28,7 +28,10 @@
 //! timers, the doorbell), and the two that happen between tasks (a reply
 //! handed from the mail task to a connection, a task spawned) `stir` the ring
 //! so the driver takes another turn first. glommio's own timers are not used
-//! on a shard: `Ring::sleep` replaces them.
+//! on a shard: `Ring::sleep` replaces them. glommio's file I/O (direct-I/O
+//! persistence) completes only when glommio's reactor runs, which a driver
+//! that always yields or sleeps here never lets it do: whoever adds it must
+//! have the driver step aside (await glommio) while such I/O is in flight.
 //!
 //! Buffers are moved into the ring's slot for as long as the kernel may touch
 //! them and handed back with the result, so dropping an `Op` early never frees
