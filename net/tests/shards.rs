@@ -256,6 +256,34 @@ fn concurrent_clients_count_right_across_shards() {
     assert_eq!(got, vec![200; 10]);
 }
 
+/// Enough connections at once that a sleeping shard waits for several
+/// completions together (32 or more in flight): every request still gets its
+/// answer, on one shard and across two.
+#[test]
+fn many_busy_connections_are_all_answered() {
+    for shards in [1, 2] {
+        let server = Server::start(shards, &[]);
+        let threads: Vec<_> = (0..48)
+            .map(|t| {
+                let mut raw = server.raw();
+                std::thread::spawn(move || {
+                    let key = format!("busy:{t}");
+                    for _ in 0..200 {
+                        assert!(matches!(raw.cmd(&["INCR", &key]), Reply::Int(_)));
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let mut con = server.client();
+        let keys: Vec<String> = (0..48).map(|t| format!("busy:{t}")).collect();
+        let got: Vec<i64> = con.mget(&keys).unwrap();
+        assert_eq!(got, vec![200; 48], "{shards} shard(s)");
+    }
+}
+
 #[test]
 fn pipeline_replies_come_back_in_request_order() {
     let server = Server::start(2, &[]);
