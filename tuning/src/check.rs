@@ -94,8 +94,30 @@ pub fn check_report_for(needs: &Needs) -> Vec<CheckLine> {
         somaxconn_line(),
         thp_line(),
         io_uring_line(),
+        socket_ring_line(),
         kernel_line(),
     ]
+}
+
+fn socket_ring_line() -> CheckLine {
+    match uring::socket_ring_mode() {
+        uring::SocketRingMode::DeferTaskrun => CheckLine::ok(
+            "socket ring",
+            "DEFER_TASKRUN: completions wait for the shard, no IPI per completion",
+        ),
+        mode => CheckLine::warn(
+            "socket ring",
+            format!(
+                "{}: each socket completion that arrives while a shard runs costs an IPI",
+                if mode == uring::SocketRingMode::CoopTaskrun {
+                    "COOP_TASKRUN fallback"
+                } else {
+                    "plain ring fallback"
+                }
+            ),
+            Some("Linux 6.1+ for DEFER_TASKRUN".to_string()),
+        ),
+    }
 }
 
 fn cpus_line(allowed: &[usize]) -> CheckLine {
@@ -351,6 +373,7 @@ mod tests {
         "somaxconn",
         "thp",
         "io_uring",
+        "socket ring",
         "kernel",
     ];
 

@@ -138,6 +138,53 @@ pub(crate) struct RingInfo {
     pub features: u32,
 }
 
+/// `io_uring_setup` flags the shards' socket rings ask for, best first
+/// (`net/src/uring.rs`): SINGLE_ISSUER | DEFER_TASKRUN | TASKRUN_FLAG (6.1),
+/// then COOP_TASKRUN | TASKRUN_FLAG (5.19), then none.
+const SETUP_COOP_TASKRUN: u32 = 1 << 8;
+const SETUP_TASKRUN_FLAG: u32 = 1 << 9;
+const SETUP_SINGLE_ISSUER: u32 = 1 << 12;
+const SETUP_DEFER_TASKRUN: u32 = 1 << 13;
+
+/// How the socket rings will run on this kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SocketRingMode {
+    DeferTaskrun,
+    CoopTaskrun,
+    Plain,
+}
+
+/// Which of the socket ring's set-ups this kernel accepts (`--check`
+/// reports it: the fallbacks are silent at start-up and cost an IPI per
+/// completion that arrives while a shard runs).
+pub fn socket_ring_mode() -> SocketRingMode {
+    let accepts = |flags: u32| {
+        let mut params = IoUringParams {
+            flags,
+            ..Default::default()
+        };
+        // SAFETY: as in `probe`: one io_uring_params, the kernel's layout.
+        let ret = unsafe {
+            libc::syscall(
+                libc::SYS_io_uring_setup,
+                4 as libc::c_uint,
+                &mut params as *mut IoUringParams,
+            )
+        };
+        if ret >= 0 {
+            drop(RingFd(ret as libc::c_int));
+        }
+        ret >= 0
+    };
+    if accepts(SETUP_SINGLE_ISSUER | SETUP_DEFER_TASKRUN | SETUP_TASKRUN_FLAG) {
+        SocketRingMode::DeferTaskrun
+    } else if accepts(SETUP_COOP_TASKRUN | SETUP_TASKRUN_FLAG) {
+        SocketRingMode::CoopTaskrun
+    } else {
+        SocketRingMode::Plain
+    }
+}
+
 /// Checks that this process can create and use an io_uring ring, and that the
 /// kernel is one glommio 0.9 supports. Errors name the cause and the fix:
 /// kernel without io_uring, `kernel.io_uring_disabled`, a seccomp profile,
@@ -287,6 +334,8 @@ mod tests {
         probe_io_uring().expect("io_uring is usable on the test host");
         let info = probe().unwrap();
         assert_ne!(info.features & 1, 0, "IORING_FEAT_SINGLE_MMAP since 5.4");
+        // This machine's kernel (6.18) has DEFER_TASKRUN (6.1).
+        assert_eq!(socket_ring_mode(), SocketRingMode::DeferTaskrun);
     }
 
     #[test]
