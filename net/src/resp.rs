@@ -32,8 +32,31 @@
 //!
 //! Not applied here: Redis's "unauthenticated multibulk/bulk length" limits
 //! (count > 10, bulk > 16384 before AUTH), which need the connection's state.
+//!
+//! What lives where:
+//!
+//! ```text
+//!  resp.rs                Limits, Frame, ProtoError; parse_command and needed_hint,
+//!   │                     which pick the form by the first byte; strchr, used by both
+//!   ├─ resp/multibulk.rs  `*…`: count and bulk headers, string2ll
+//!   └─ resp/inline.rs     any other first byte: one line, cut by split_args
+//! ```
 
 use std::fmt;
+
+// The fuzz target compiles this file alone through `#[path]`, and a file
+// mounted that way looks for its children beside itself (in `src/`), not in
+// `src/resp/`. Naming the paths makes both builds find the same files.
+#[path = "resp/inline.rs"]
+mod inline;
+#[path = "resp/multibulk.rs"]
+mod multibulk;
+
+use self::inline::inline;
+// Used by the config lexer; the fuzz build, which has no config, would warn.
+#[allow(unused_imports)]
+pub use self::inline::split_args;
+use self::multibulk::{multibulk, Step};
 
 /// Size limits, named after the Redis settings they mirror.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,103 +190,6 @@ pub fn needed_hint(buf: &[u8], limits: &Limits) -> Option<usize> {
     }
 }
 
-/// How far a multibulk parse got.
-enum Step {
-    /// The command ends at this offset.
-    Done(usize),
-    /// A header line is not all there yet.
-    Header,
-    /// A payload is not all there yet: `buf` must reach this length.
-    Payload(usize),
-}
-
-/// `processMultibulkBuffer`: `buf[0]` is `*`. Each argument goes to `arg`.
-fn multibulk(
-    buf: &[u8],
-    limits: &Limits,
-    mut arg: impl FnMut(u32, u32),
-) -> Result<Step, ProtoError> {
-    let Some(cr) = header_end(buf, 0, limits, ProtoError::TooBigMbulkCount)? else {
-        return Ok(Step::Header);
-    };
-    // Redis 7.0 refuses counts past INT_MAX whatever the configured limit.
-    let count = match string2ll(&buf[1..cr]) {
-        Some(n) if n <= i64::from(i32::MAX) && (n <= 0 || n as u64 <= limits.max_multibulk) => n,
-        _ => return Err(ProtoError::InvalidMultibulkLength),
-    };
-    let mut pos = cr + 2;
-    for _ in 0..count.max(0) {
-        let Some(cr) = header_end(buf, pos, limits, ProtoError::TooBigBulkCount)? else {
-            return Ok(Step::Header);
-        };
-        if buf[pos] != b'$' {
-            return Err(ProtoError::ExpectedDollar(buf[pos]));
-        }
-        let len = match string2ll(&buf[pos + 1..cr]) {
-            Some(n) if n >= 0 && n as u64 <= limits.max_bulk_len => n as u64,
-            _ => return Err(ProtoError::InvalidBulkLength),
-        };
-        let start = cr + 2;
-        // Spans are u32 offsets: a command reaching past 4 GiB could not be
-        // named, so it is refused at its header like an over-limit bulk.
-        // (Only reachable when `max_bulk_len` is configured near 4 GiB.)
-        if start as u64 + len + 2 > u64::from(u32::MAX) {
-            return Err(ProtoError::InvalidBulkLength);
-        }
-        let end = start + len as usize;
-        if buf.len() < end + 2 {
-            return Ok(Step::Payload(end + 2));
-        }
-        arg(start as u32, end as u32);
-        pos = end + 2;
-    }
-    Ok(Step::Done(pos))
-}
-
-/// Finds the `\r` ending the header line that starts at `pos`; `None` while
-/// the line, and the one byte after its `\r` that Redis skips, are not all
-/// there. No `\r` within `max_inline` bytes is the error `too_big`.
-fn header_end(
-    buf: &[u8],
-    pos: usize,
-    limits: &Limits,
-    too_big: ProtoError,
-) -> Result<Option<usize>, ProtoError> {
-    let rest = &buf[pos..];
-    match strchr(rest, b'\r') {
-        None if rest.len() > limits.max_inline => Err(too_big),
-        Some(cr) if cr + 2 <= rest.len() => Ok(Some(pos + cr)),
-        _ => Ok(None),
-    }
-}
-
-/// `processInlineBuffer`: a line ended by `\n` or `\r\n`, split like
-/// `sdssplitargs`. Returns the bytes consumed.
-fn inline(
-    buf: &[u8],
-    limits: &Limits,
-    spans: &mut Vec<(u32, u32)>,
-    scratch: &mut Vec<u8>,
-) -> Result<Option<usize>, ProtoError> {
-    let Some(nl) = strchr(buf, b'\n') else {
-        if buf.len() > limits.max_inline {
-            return Err(ProtoError::TooBigInline);
-        }
-        return Ok(None);
-    };
-    // Redis takes no limit on a line whose end has arrived; our spans do.
-    if nl > u32::MAX as usize {
-        return Err(ProtoError::TooBigInline);
-    }
-    let line_end = if nl > 0 && buf[nl - 1] == b'\r' {
-        nl - 1
-    } else {
-        nl
-    };
-    split_args(&buf[..line_end], spans, scratch)?;
-    Ok(Some(nl + 1))
-}
-
 /// Redis's `strchr` over its query buffer: the first `target` byte, unless a
 /// NUL comes first, where C's string ends. Kept so that the same bytes get
 /// the same answer as from Redis (its protocol-desync tests rely on it).
@@ -272,143 +198,14 @@ fn strchr(buf: &[u8], target: u8) -> Option<usize> {
     (buf[i] == target).then_some(i)
 }
 
-/// Redis's `string2ll`: strict decimal, as described in the module doc.
-fn string2ll(s: &[u8]) -> Option<i64> {
-    // 21 is LONG_STR_SIZE: a longer string is refused before reading it.
-    if s.is_empty() || s.len() >= 21 {
-        return None;
-    }
-    if s == b"0" {
-        return Some(0);
-    }
-    let (negative, digits) = match s {
-        [b'-', rest @ ..] => (true, rest),
-        _ => (false, s),
-    };
-    if !matches!(digits.first(), Some(b'1'..=b'9')) {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-    }
-    if negative {
-        // -(2^63) is the one magnitude that fits only as a negative.
-        (v <= 1 << 63).then(|| 0u64.wrapping_sub(v) as i64)
-    } else {
-        i64::try_from(v).ok()
-    }
-}
-
-/// C's `isspace` in the C locale.
-fn is_space(c: u8) -> bool {
-    matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
-}
-
-fn hex_value(c: u8) -> u8 {
-    match c {
-        b'0'..=b'9' => c - b'0',
-        b'a'..=b'f' => c - b'a' + 10,
-        b'A'..=b'F' => c - b'A' + 10,
-        _ => 0,
-    }
-}
-
-/// `sdssplitargs`: `foo "a b\x41\n" 'it\'s'` → `foo`, `a bA⏎`, `it's`.
-/// Unquoted tokens end at space, tab, CR, LF (leading blanks are anything
-/// `isspace`); a quote may open mid-token (`ab"c d"` is `abc d`); a closing
-/// quote must be followed by a blank or the line end, and an unclosed quote
-/// is an error. Arguments are appended to `scratch`.
-pub fn split_args(
-    line: &[u8],
-    spans: &mut Vec<(u32, u32)>,
-    scratch: &mut Vec<u8>,
-) -> Result<(), ProtoError> {
-    // Read like the C string Redis splits: 0 past the end (and at a NUL,
-    // though `strchr` already keeps NULs out of a line).
-    let at = |i: usize| line.get(i).copied().unwrap_or(0);
-    let closes = |next: u8| next == 0 || is_space(next);
-    let mut p = 0;
-    loop {
-        while is_space(at(p)) {
-            p += 1;
-        }
-        if at(p) == 0 {
-            return Ok(());
-        }
-        let start = scratch.len() as u32;
-        let (mut in_double, mut in_single, mut done) = (false, false, false);
-        while !done {
-            let c = at(p);
-            if in_double {
-                if c == b'\\'
-                    && at(p + 1) == b'x'
-                    && at(p + 2).is_ascii_hexdigit()
-                    && at(p + 3).is_ascii_hexdigit()
-                {
-                    scratch.push(hex_value(at(p + 2)) * 16 + hex_value(at(p + 3)));
-                    p += 3;
-                } else if c == b'\\' && at(p + 1) != 0 {
-                    p += 1;
-                    scratch.push(match at(p) {
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'b' => 0x08,
-                        b'a' => 0x07,
-                        other => other,
-                    });
-                } else if c == b'"' {
-                    if !closes(at(p + 1)) {
-                        return Err(ProtoError::UnbalancedQuotes);
-                    }
-                    done = true;
-                } else if c == 0 {
-                    return Err(ProtoError::UnbalancedQuotes);
-                } else {
-                    scratch.push(c);
-                }
-            } else if in_single {
-                if c == b'\\' && at(p + 1) == b'\'' {
-                    p += 1;
-                    scratch.push(b'\'');
-                } else if c == b'\'' {
-                    if !closes(at(p + 1)) {
-                        return Err(ProtoError::UnbalancedQuotes);
-                    }
-                    done = true;
-                } else if c == 0 {
-                    return Err(ProtoError::UnbalancedQuotes);
-                } else {
-                    scratch.push(c);
-                }
-            } else {
-                match c {
-                    b' ' | b'\n' | b'\r' | b'\t' | 0 => done = true,
-                    b'"' => in_double = true,
-                    b'\'' => in_single = true,
-                    _ => scratch.push(c),
-                }
-            }
-            if at(p) != 0 {
-                p += 1;
-            }
-        }
-        spans.push((start, scratch.len() as u32));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    type Parsed = Option<(usize, Vec<Vec<u8>>)>;
+    pub(super) type Parsed = Option<(usize, Vec<Vec<u8>>)>;
 
-    fn parse_with(buf: &[u8], limits: &Limits) -> Result<Parsed, ProtoError> {
+    pub(super) fn parse_with(buf: &[u8], limits: &Limits) -> Result<Parsed, ProtoError> {
         let (mut spans, mut scratch) = (Vec::new(), Vec::new());
         let parsed = parse_command(buf, limits, &mut spans, &mut scratch)?;
         Ok(parsed.map(|(consumed, frame)| {
@@ -424,23 +221,23 @@ mod tests {
         }))
     }
 
-    fn parse(buf: &[u8]) -> Result<Parsed, ProtoError> {
+    pub(super) fn parse(buf: &[u8]) -> Result<Parsed, ProtoError> {
         parse_with(buf, &Limits::default())
     }
 
     /// Arguments of a command that must parse whole from `buf`.
-    fn parse_whole(buf: &[u8]) -> Vec<Vec<u8>> {
+    pub(super) fn parse_whole(buf: &[u8]) -> Vec<Vec<u8>> {
         match parse(buf) {
             Ok(Some((n, args))) if n == buf.len() => args,
             other => panic!("{buf:?} gave {other:?}"),
         }
     }
 
-    fn strs(list: &[&str]) -> Vec<Vec<u8>> {
+    pub(super) fn strs(list: &[&str]) -> Vec<Vec<u8>> {
         list.iter().map(|s| s.as_bytes().to_vec()).collect()
     }
 
-    fn encode(args: &[Vec<u8>]) -> Vec<u8> {
+    pub(super) fn encode(args: &[Vec<u8>]) -> Vec<u8> {
         let mut out = format!("*{}\r\n", args.len()).into_bytes();
         for a in args {
             out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
@@ -450,23 +247,12 @@ mod tests {
         out
     }
 
-    fn small() -> Limits {
+    pub(super) fn small() -> Limits {
         Limits {
             max_bulk_len: 8,
             max_multibulk: 4,
             max_inline: 16,
         }
-    }
-
-    #[test]
-    fn multibulk_spans_index_the_buffer() {
-        let buf = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$4\r\na\r\nb\r\n";
-        let (mut spans, mut scratch) = (Vec::new(), Vec::new());
-        let got = parse_command(buf, &Limits::default(), &mut spans, &mut scratch);
-        assert_eq!(got, Ok(Some((buf.len(), Frame::Multibulk))));
-        assert_eq!(spans, [(8, 11), (17, 18), (24, 28)]);
-        assert_eq!(parse_whole(buf), strs(&["SET", "k", "a\r\nb"]));
-        assert_eq!(parse_whole(b"*1\r\n$0\r\n\r\n"), strs(&[""]));
     }
 
     #[test]
@@ -531,103 +317,6 @@ mod tests {
     }
 
     #[test]
-    fn multibulk_length_errors() {
-        let limits = Limits {
-            max_multibulk: u64::MAX,
-            ..Limits::default()
-        };
-        for (buf, limits) in [
-            (&b"*3000000000\r\n"[..], Limits::default()),
-            (b"*1048577\r\n", Limits::default()),
-            (b"*2147483648\r\n", limits.clone()), // INT_MAX caps any limit
-            (b"*5\r\n", small()),
-            (b"*abc\r\n", Limits::default()),
-            (b"*\r\n", Limits::default()),
-            (b"*+1\r\n", Limits::default()),
-            (b"*01\r\n", Limits::default()),
-            (b"*-0\r\n", Limits::default()),
-            (b"* 1\r\n", Limits::default()),
-            (b"*1\n$4\r\nPING\r\n", Limits::default()), // `\r` found past the line
-            (b"*99999999999999999999\r\n", Limits::default()),
-        ] {
-            assert_eq!(
-                parse_with(buf, &limits),
-                Err(ProtoError::InvalidMultibulkLength),
-                "{buf:?}"
-            );
-        }
-        assert_eq!(parse_with(b"*2147483647\r\n", &limits), Ok(None));
-        assert_eq!(
-            ProtoError::InvalidMultibulkLength.to_string(),
-            "ERR Protocol error: invalid multibulk length"
-        );
-    }
-
-    #[test]
-    fn bulk_length_errors() {
-        for buf in [
-            &b"*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$-10\r\n"[..],
-            b"*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$blabla\r\n",
-            b"*1\r\n$-1\r\n",
-            b"*1\r\n$\r\n",
-            b"*1\r\n$+4\r\n",
-            b"*1\r\n$04\r\n",
-            b"*1\r\n$536870913\r\n", // proto-max-bulk-len + 1
-        ] {
-            assert_eq!(parse(buf), Err(ProtoError::InvalidBulkLength), "{buf:?}");
-        }
-        assert_eq!(parse(b"*1\r\n$536870912\r\n"), Ok(None));
-        assert_eq!(parse_with(b"*1\r\n$8\r\n", &small()), Ok(None));
-        let err = parse_with(b"*1\r\n$9\r\n", &small());
-        assert_eq!(err, Err(ProtoError::InvalidBulkLength));
-        assert_eq!(
-            ProtoError::InvalidBulkLength.to_string(),
-            "ERR Protocol error: invalid bulk length"
-        );
-    }
-
-    #[test]
-    fn huge_bulk_is_refused_at_its_header() {
-        // 2 GB declared, nothing of it sent: refused before any buffering.
-        let buf = b"*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$2000000000\r\n";
-        assert_eq!(parse(buf), Err(ProtoError::InvalidBulkLength));
-        // Even with no limit configured, a command past 4 GiB has no u32 spans.
-        let unlimited = Limits {
-            max_bulk_len: u64::MAX,
-            ..Limits::default()
-        };
-        let buf = b"*1\r\n$5000000000\r\n";
-        assert_eq!(
-            parse_with(buf, &unlimited),
-            Err(ProtoError::InvalidBulkLength)
-        );
-    }
-
-    #[test]
-    fn expected_dollar_errors() {
-        let cases: [(&[u8], u8, &str); 4] = [
-            (b"*3\r\n$3\r\nSET\r\n$1\r\nx\r\nfooz\r\n", b'f', "f"),
-            (b"*1\r\nfoo\r\n", b'f', "f"),
-            (b"*1\r\n\r\n", b'\r', " "), // CR and LF are printed as spaces
-            (b"*1\r\n\n\r\n", b'\n', " "),
-        ];
-        for (buf, byte, shown) in cases {
-            let err = parse(buf).unwrap_err();
-            assert_eq!(err, ProtoError::ExpectedDollar(byte));
-            let text = format!("ERR Protocol error: expected '$', got '{shown}'");
-            assert_eq!(err.to_string(), text);
-            let mut bytes = Vec::new();
-            err.write_text(&mut bytes);
-            assert_eq!(bytes, text.as_bytes());
-        }
-        // A non-ASCII byte is written raw, as Redis does.
-        let err = parse(b"*1\r\n\xff\r\n").unwrap_err();
-        let mut bytes = Vec::new();
-        err.write_text(&mut bytes);
-        assert_eq!(bytes, b"ERR Protocol error: expected '$', got '\xff'");
-    }
-
-    #[test]
     fn too_big_headers_and_lines() {
         let limits = Limits::default();
         let mut mbulk = vec![b'*'];
@@ -684,53 +373,6 @@ mod tests {
     }
 
     #[test]
-    fn line_ends_after_headers_and_payloads_are_not_checked() {
-        // Redis skips these bytes unread; so do we.
-        assert_eq!(parse_whole(b"*1\rX$4\rYPINGxy"), strs(&["PING"]));
-    }
-
-    #[test]
-    fn inline_splitting_follows_sdssplitargs() {
-        let cases: [(&[u8], &[&[u8]]); 14] = [
-            (b"set \"a b\" 'c d'\r\n", &[b"set", b"a b", b"c d"]),
-            (
-                b"\"\\x41\\x4a\\n\\r\\t\\b\\a\\\"\\\\\\q\"\n",
-                &[b"AJ\n\r\t\x08\x07\"\\q"],
-            ),
-            (b"\"\\xzz\" \"\\x4\"\n", &[b"xzz", b"x4"]),
-            (b"'it\\'s' 'a\\nb'\n", &[b"it's", b"a\\nb"]),
-            (b"ab\"cd ef\"\n", &[b"abcd ef"]),
-            (b"\"\" ''\n", &[b"", b""]),
-            (b"\x0bfoo\x0cbar\n", &[b"foo\x0cbar"]),
-            (b"\"a\"\x0b'b'\x0c\n", &[b"a", b"b"]),
-            (b"a\rb\n", &[b"a", b"b"]),
-            (b"foo\r\r\n", &[b"foo"]),
-            (b"  GET   k  \r\n", &[b"GET", b"k"]),
-            (b"\xff\xfe bin\n", &[b"\xff\xfe", b"bin"]),
-            (b"a\tb\n", &[b"a", b"b"]),
-            (b"PING\n", &[b"PING"]),
-        ];
-        for (buf, want) in cases {
-            assert_eq!(parse_whole(buf), want, "{:?}", String::from_utf8_lossy(buf));
-        }
-    }
-
-    #[test]
-    fn unbalanced_quotes() {
-        for buf in [
-            &b"set \"\"\"test-key\"\"\" test-value\r\n"[..],
-            b"\"foo\n",
-            b"'foo\n",
-            b"\"foo\"bar\n",
-            b"'a'b\n",
-            b"\"a\\\"\n",
-            b"\"trailing\\\n",
-        ] {
-            assert_eq!(parse(buf), Err(ProtoError::UnbalancedQuotes), "{buf:?}");
-        }
-    }
-
-    #[test]
     fn hint_names_the_end_of_a_partial_payload() {
         let mut buf = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$100000\r\nabc".to_vec();
         let header = buf.len() - 3;
@@ -748,23 +390,7 @@ mod tests {
         assert_eq!(needed_hint(b"PING", &Limits::default()), None);
     }
 
-    #[test]
-    fn lengths_read_like_string2ll() {
-        assert_eq!(string2ll(b"9223372036854775807"), Some(i64::MAX));
-        assert_eq!(string2ll(b"-9223372036854775808"), Some(i64::MIN));
-        for bad in [
-            &b"9223372036854775808"[..],
-            b"-9223372036854775809",
-            b"18446744073709551616",
-            b"000000000000000000001",
-            b"-",
-            b"1 ",
-        ] {
-            assert_eq!(string2ll(bad), None, "{bad:?}");
-        }
-    }
-
-    fn arg_bytes() -> impl Strategy<Value = Vec<u8>> {
+    pub(super) fn arg_bytes() -> impl Strategy<Value = Vec<u8>> {
         let byte = prop_oneof![
             3 => any::<u8>(),
             1 => Just(b'\r'),
@@ -773,46 +399,6 @@ mod tests {
             1 => Just(b'*'),
         ];
         prop::collection::vec(byte, 0..24)
-    }
-
-    fn command() -> impl Strategy<Value = Vec<Vec<u8>>> {
-        prop::collection::vec(arg_bytes(), 1..6)
-    }
-
-    /// Feeds `stream` in chunks cut at `cuts` to a connection-like loop that
-    /// drains each command it parses; returns the commands seen.
-    fn feed(stream: &[u8], cuts: &[usize], limits: &Limits) -> Vec<Vec<Vec<u8>>> {
-        let mut points: Vec<usize> = cuts.to_vec();
-        points.push(stream.len());
-        points.sort_unstable();
-        let (mut buf, mut seen, mut from) = (Vec::new(), Vec::new(), 0);
-        for to in points {
-            buf.extend_from_slice(&stream[from..to]);
-            from = to;
-            while let Some((n, args)) = parse_with(&buf, limits).unwrap() {
-                seen.push(args);
-                buf.drain(..n);
-            }
-        }
-        assert!(buf.is_empty(), "left over: {buf:?}");
-        seen
-    }
-
-    /// `sdscatrepr`-style quoting, which `sdssplitargs` reads back.
-    fn quote(arg: &[u8]) -> Vec<u8> {
-        let mut out = vec![b'"'];
-        for &b in arg {
-            match b {
-                b'"' | b'\\' => out.extend_from_slice(&[b'\\', b]),
-                b'\n' => out.extend_from_slice(b"\\n"),
-                b'\r' => out.extend_from_slice(b"\\r"),
-                b'\t' => out.extend_from_slice(b"\\t"),
-                0x20..=0x7e => out.push(b),
-                _ => out.extend_from_slice(format!("\\x{b:02x}").as_bytes()),
-            }
-        }
-        out.push(b'"');
-        out
     }
 
     proptest! {
@@ -844,49 +430,6 @@ mod tests {
                 rest = &rest[n..];
             }
             let _ = needed_hint(rest, &limits);
-        }
-
-        #[test]
-        fn split_encodings_parse_like_whole(
-            commands in prop::collection::vec(command(), 1..5),
-            cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..8),
-        ) {
-            let stream: Vec<u8> = commands.iter().flat_map(|c| encode(c)).collect();
-            let first = encode(&commands[0]);
-            for end in 0..first.len() {
-                prop_assert_eq!(parse(&first[..end]), Ok(None));
-            }
-            prop_assert_eq!(parse(&stream).unwrap().unwrap(), (first.len(), commands[0].clone()));
-            let cuts: Vec<usize> = cuts.iter().map(|i| i.index(stream.len() + 1)).collect();
-            prop_assert_eq!(feed(&stream, &[], &Limits::default()), commands.clone());
-            prop_assert_eq!(feed(&stream, &cuts, &Limits::default()), commands);
-        }
-
-        #[test]
-        fn inline_round_trip(
-            args in prop::collection::vec("[A-Za-z0-9_:.{}-]{1,12}", 1..8),
-            gaps in prop::collection::vec(prop::sample::select(vec![" ", "  ", "\t", " \t "]), 8),
-            crlf in any::<bool>(),
-        ) {
-            let mut line = String::new();
-            for (arg, gap) in args.iter().zip(&gaps) {
-                line.push_str(arg);
-                line.push_str(gap);
-            }
-            line.push_str(if crlf { "\r\n" } else { "\n" });
-            let want: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
-            prop_assert_eq!(parse_whole(line.as_bytes()), want);
-        }
-
-        #[test]
-        fn quoted_inline_round_trip(args in prop::collection::vec(arg_bytes(), 1..6)) {
-            let mut line = Vec::new();
-            for arg in &args {
-                line.extend_from_slice(&quote(arg));
-                line.push(b' ');
-            }
-            line.extend_from_slice(b"\r\n");
-            prop_assert_eq!(parse_whole(&line), args);
         }
     }
 }
