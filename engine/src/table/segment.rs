@@ -123,18 +123,35 @@ impl Segment {
     /// (a tag match, not yet a key match: a hint may be wasted, never wrong).
     #[inline]
     pub fn prefetch_entry(&self, tag: u32) {
+        if let Some(e) = self.by_tag(tag) {
+            e.prefetch();
+        }
+    }
+
+    /// The same entry's large-value buffer, once its block has arrived.
+    #[inline]
+    pub fn prefetch_shared(&self, tag: u32) {
+        if let Some(e) = self.by_tag(tag) {
+            e.prefetch_shared();
+        }
+    }
+
+    /// The entry with `tag` nearest its home, if one is within four slots.
+    #[inline]
+    fn by_tag(&self, tag: u32) -> Option<&Entry> {
         let cap = self.slots.len();
         if cap == 0 {
-            return;
+            return None;
         }
         let mut i = home(tag, cap);
         for _ in 0..4 {
             match &self.slots[i] {
-                Some(e) if e.tag() == tag => return e.prefetch(),
+                Some(e) if e.tag() == tag => return Some(e),
                 Some(_) => i = next(i, cap),
-                None => return,
+                None => return None,
             }
         }
+        None
     }
 
     pub fn get(&self, i: usize) -> &Entry {

@@ -129,6 +129,26 @@ fn prefetch_is_only_a_hint() {
     let keys: Vec<&[u8]> = names.iter().map(|k| k.as_bytes()).collect();
     t.prefetch(&keys);
     assert_eq!(t.len(), 3_000);
+    // Large values too (their buffers' counts are prefetched): still only
+    // a hint, the counts unchanged.
+    let big = vec![b'z'; crate::entry::SHARED_MIN];
+    for i in 0..40u32 {
+        let k = format!("big:{i}");
+        t.insert_new(Entry::new(
+            k.as_bytes(),
+            Value::Str(StrVal::from_bytes(&big)),
+            0,
+            0,
+        ));
+    }
+    let bigs: Vec<String> = (0..40).map(|i| format!("big:{i}")).collect();
+    let big_keys: Vec<&[u8]> = bigs.iter().map(|k| k.as_bytes()).collect();
+    t.prefetch(&big_keys);
+    for k in &big_keys {
+        let rc = t.get(k).unwrap().shared().expect("shared");
+        assert_eq!(std::rc::Rc::strong_count(&rc), 2, "the block's and ours");
+    }
+    t.prefetch(&keys);
     for k in &names {
         assert_eq!(
             t.get(k.as_bytes()).is_some(),
