@@ -119,6 +119,7 @@ async fn run(state: &Rc<ShardState>, fd: RawFd, conn: &mut Conn) {
     let mut out = Out::new(false);
     let mut batch = Batch::default();
     let mut sending: Option<(uring::Op<'_>, usize)> = None;
+    let mut active_ms = 0;
     loop {
         if filled == rbuf.len() {
             rbuf.resize(rbuf.len() * 2, 0);
@@ -137,6 +138,7 @@ async fn run(state: &Rc<ShardState>, fd: RawFd, conn: &mut Conn) {
         }
         let n = res as usize;
         filled += n;
+        ring.count_active(&mut active_ms);
         let now = ring.now_ms();
         {
             let mut info = conn.info.borrow_mut();

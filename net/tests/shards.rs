@@ -256,8 +256,8 @@ fn concurrent_clients_count_right_across_shards() {
     assert_eq!(got, vec![200; 10]);
 }
 
-/// Enough connections at once that a sleeping shard waits for several
-/// completions together (32 or more in flight): every request still gets its
+/// Enough busy connections at once that a sleeping shard waits for several
+/// completions together (32 or more receiving): every request still gets its
 /// answer, on one shard and across two.
 #[test]
 fn many_busy_connections_are_all_answered() {
