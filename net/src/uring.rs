@@ -298,6 +298,16 @@ impl Ring {
         }
     }
 
+    /// Connections that received this millisecond or the one before; none
+    /// when the last count is older (a burst that ended does not count).
+    fn busy_connections(&self) -> u32 {
+        if self.window.get() + 1 >= self.now_ms.get() {
+            self.active.get().max(self.active_before.get())
+        } else {
+            0
+        }
+    }
+
     /// The time of the current pass.
     pub fn now_ms(&self) -> u64 {
         self.now_ms.get()
@@ -503,8 +513,7 @@ impl Ring {
         // few clients are bound by the round trip, which a gathering wait
         // lengthens, however many idle connections there are besides.
         let in_flight = inner.slots.len() - inner.free.len();
-        let busy = self.active.get().max(self.active_before.get());
-        let want = if busy >= MIN_GATHER_CONNS {
+        let want = if self.busy_connections() >= MIN_GATHER_CONNS {
             self.gather.get().min(in_flight)
         } else {
             1
@@ -785,6 +794,10 @@ mod tests {
         ring.now_ms.set(1001);
         ring.count_active(&mut conns[0]);
         assert_eq!((ring.active.get(), ring.active_before.get()), (1, 40));
+        assert_eq!(ring.busy_connections(), 40);
+        // Nobody since: a burst that ended is not busy.
+        ring.now_ms.set(1003);
+        assert_eq!(ring.busy_connections(), 0);
         // A quiet gap: the millisecond before this one had nobody.
         ring.now_ms.set(1005);
         ring.count_active(&mut conns[0]);
