@@ -48,9 +48,8 @@
 set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-RING_BIN=$REPO/target/release/ringcache-server
-SERVER_CPU=${SERVER_CPU:-1}
-LOAD_CPU=${LOAD_CPU:-0}
+# RING_BIN, SERVER_CPU, LOAD_CPU, stop_pid, free_port.
+. "$REPO/bench/lib.sh"
 ROUNDS=${ROUNDS:-2}
 RUN_SECS=${RUN_SECS:-2}
 MEMTIER_SECS=${MEMTIER_SECS:-3}
@@ -89,15 +88,9 @@ RESULTS=$WORK/results # lines: figure-key <TAB> server <TAB> value
 RUNNING=() # PIDs of servers this script started and has not stopped yet
 OK=0
 
-stop_server() { # stop_server PID: TERM, then KILL after 10 s
+stop_server() { # stop_server PID: stop_pid, and forget it
     local pid=$1 i
-    kill -TERM "$pid" 2>/dev/null
-    for ((i = 0; i < 100; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
+    stop_pid "$pid"
     local left=()
     for i in "${RUNNING[@]}"; do [ "$i" = "$pid" ] || left+=("$i"); done
     RUNNING=("${left[@]}")
@@ -126,8 +119,6 @@ done
 [ -z "$MEMTIER" ] || [ -x "$MEMTIER" ] || die "MEMTIER=$MEMTIER is not executable"
 [ "$SERVER_CPU" != "$LOAD_CPU" ] ||
     echo "compare.sh: warning: SERVER_CPU = LOAD_CPU = $SERVER_CPU; server and load share a CPU" >&2
-
-. "$REPO/bench/lib.sh"
 
 # start_server KIND: starts a fresh server on a free port; sets SERVER_PORT,
 # and SERVER_PID once it answers PING. A port taken between the check and

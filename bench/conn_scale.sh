@@ -38,9 +38,10 @@
 set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-RING_BIN=$REPO/target/release/ringcache-server
-SERVER_CPU=${SERVER_CPU:-1}
-LOAD_CPU=${LOAD_CPU:-0}
+# RING_BIN, SERVER_CPU, LOAD_CPU, stop_pid; free_port: a port below the
+# ephemeral range (5,000 client sockets take ephemeral ports) that nothing on
+# this host uses.
+. "$REPO/bench/lib.sh"
 PROCS=${PROCS:-4}
 KEYS=${KEYS:-100000}
 MEMTIER=${MEMTIER:-/tmp/peer/memtier/memtier_benchmark}
@@ -74,17 +75,6 @@ SERVERS=() # PIDs of servers started and not yet stopped
 LOADS=()   # PIDs of load processes (timeout wrapping memtier) still running
 OK=0
 
-stop_pid() { # stop_pid PID: TERM, then KILL after 10 s, then reap
-    local pid=$1 i
-    kill -TERM "$pid" 2>/dev/null
-    for ((i = 0; i < 100; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-}
-
 cleanup() {
     local pid
     # Loads first: a memtier left running would hammer the next server.
@@ -114,10 +104,6 @@ case " $KINDS " in *" ringcache "*) [ -x "$RING_BIN" ] || die "$RING_BIN not fou
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 [ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge $((MAXCLIENTS + 100)) ] ||
     die "open files limit $(ulimit -n) is below $((MAXCLIENTS + 100)) (maxclients $MAXCLIENTS)"
-
-# free_port: a port below the ephemeral range (5,000 client sockets take
-# ephemeral ports) that nothing on this host uses.
-. "$REPO/bench/lib.sh"
 
 # start_server KIND: sets PORT and PID once the server answers PING.
 start_server() {

@@ -1,5 +1,23 @@
-# Shell helpers the bench scripts share; sourced, not run. The caller
-# defines die().
+# Settings and shell helpers the bench scripts share; sourced, not run.
+# The caller sets REPO (the repository root) first and defines die().
+
+# The server under test and the measuring convention: server and load tools
+# pinned to different CPUs (override with the environment).
+RING_BIN=$REPO/target/release/ringcache-server
+SERVER_CPU=${SERVER_CPU:-1}
+LOAD_CPU=${LOAD_CPU:-0}
+
+# stop_pid PID: TERM, then KILL after 10 s, then reap.
+stop_pid() {
+    local pid=$1 i
+    kill -TERM "$pid" 2>/dev/null
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+}
 
 # A port below the kernel's ephemeral range (so no client connection of ours
 # or anyone's can be holding it) that no socket on this host uses.
