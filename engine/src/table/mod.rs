@@ -9,6 +9,7 @@
 //!    │               (past the first split, ≥ 0.70 full at every size)
 //!    │
 //!    [slot][slot][ ][slot]...   slot = Entry: address + 19-bit tag (8 bytes)
+//!    [bits][bits][ ][bits]...   the next 3 hash bits for splits (4 bits)
 //!      │
 //!      └─▶ one block: header, expiry if any, key, value (entry.rs)
 //! ```
@@ -16,9 +17,10 @@
 //! Why: a single hash table doubles by copying every entry, which pauses a
 //! shard for seconds at 10 M keys. Here a segment first grows its own
 //! array up to 4096 slots (moving slots only: tags give their homes), then
-//! splits in two, moving at most ~3600 slots and reading each key once to
-//! learn its next hash bit (`segment.rs` says why the steps are a page, not
-//! a doubling). The directory doubles by adding chunks and rewriting u32
+//! splits in two, moving at most ~3600 slots; the next hash bit each needs
+//! is kept beside its slot, refilled ahead of the split for the one key
+//! in eight whose bits ran out (`segment.rs` says why, and why the steps
+//! are a page, not a doubling). The directory doubles by adding chunks and rewriting u32
 //! ids in place. The memory those steps need (slot arrays of 20 to 32 KiB,
 //! directory chunks) is written ahead of time, one page per insert
 //! (`reserve.rs`), so no insert takes a burst of first-touch page faults.
@@ -40,7 +42,7 @@ pub use crate::entry::Entry;
 use crate::entry::TAG_BITS;
 use dir::{Directory, CHUNK};
 use reserve::Reserve;
-use segment::{split_capacity, Segment, Slots, MAX_CAP, PAGE_SLOTS, SPLIT_CAP};
+use segment::{split_capacity, NextBits, Segment, Slots, MAX_CAP, PAGE_SLOTS, SPLIT_CAP};
 use std::hash::BuildHasher;
 
 /// Cursor positions use the hash's top 48 bits.
@@ -51,7 +53,7 @@ pub const PREFETCH_KEYS: usize = 32;
 /// Segments per chunk of the segment list (which grows by chunks, never by
 /// copying).
 const SEG_CHUNK: usize = 128;
-/// How many blocks ahead a split asks for.
+/// How many blocks ahead a split asks for (of the keys it reads).
 const PREFETCH_AHEAD: usize = 16;
 /// Slot arrays kept ready once segments near SPLIT_CAP: segments fill in
 /// near lockstep, so splits come in bursts, and a split takes two arrays
@@ -77,8 +79,10 @@ pub struct Table {
     /// One per size, SPLIT_CAP first.
     spare_slots: Vec<Reserve<Option<Entry>>>,
     spare_dir: Reserve<u32>,
-    /// A split's entries in transit (kept to avoid allocating per split).
-    scratch: Vec<Entry>,
+    /// A split's entries in transit, and which of them it reads (kept to
+    /// avoid allocating per split).
+    scratch: Vec<(Entry, NextBits)>,
+    unread: Vec<u16>,
 }
 
 impl Default for Table {
@@ -106,6 +110,7 @@ impl Table {
                 .collect(),
             spare_dir: Reserve::new(CHUNK, || 0),
             scratch: Vec::new(),
+            unread: Vec::new(),
         }
     }
 
@@ -205,6 +210,8 @@ impl Table {
         if let Some(i) = self.seg(s).find(tag_of(h), key) {
             return (self.seg_mut(s).get_mut(i), true);
         }
+        // Its line comes in while the entry is built.
+        self.seg(s).prefetch_next_bits(tag_of(h));
         let mut entry = make();
         debug_assert_eq!(entry.key(), key);
         entry.set_tag(tag_of(h));
@@ -216,8 +223,10 @@ impl Table {
         self.prefault_step();
         let s = self.make_room(h);
         self.len += 1;
+        let hasher = self.hasher;
         let seg = self.seg_mut(s);
-        let i = seg.insert(entry);
+        seg.refill(|key| hasher.hash_one(key));
+        let i = seg.insert(entry, NextBits::of(h, seg.depth));
         seg.get_mut(i)
     }
 
@@ -304,20 +313,33 @@ impl Table {
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.reserve(MAX_CAP);
         self.seg_mut(s).drain_into(&mut scratch);
-        let bit = 63 - depth;
-        // The one read of each key (its next hash bit is not in the tag), in
-        // a tight pass with the blocks a few entries ahead already on their
-        // way, so the cache misses overlap.
+        // Which half each entry goes to: its next hash bit, kept beside its
+        // slot, or, for the few entries whose bits ran out and were not
+        // refilled ahead, read from the key (then refilled), in a tight
+        // pass with the blocks a few entries ahead already on their way, so
+        // the cache misses overlap.
         let mut goes = [0u64; MAX_CAP / 64];
-        for e in scratch.iter().take(PREFETCH_AHEAD) {
-            e.prefetch();
-        }
-        for (i, e) in scratch.iter().enumerate() {
-            if let Some(ahead) = scratch.get(i + PREFETCH_AHEAD) {
-                ahead.prefetch();
+        let mut unread = std::mem::take(&mut self.unread);
+        for (i, (_, bits)) in scratch.iter_mut().enumerate() {
+            match bits.pop() {
+                Some(b) => goes[i / 64] |= b << (i % 64),
+                None => unread.push(i as u16),
             }
-            goes[i / 64] |= ((self.hasher.hash_one(e.key()) >> bit) & 1) << (i % 64);
         }
+        for &i in unread.iter().take(PREFETCH_AHEAD) {
+            scratch[usize::from(i)].0.prefetch();
+        }
+        for (n, &i) in unread.iter().enumerate() {
+            if let Some(&ahead) = unread.get(n + PREFETCH_AHEAD) {
+                scratch[usize::from(ahead)].0.prefetch();
+            }
+            let (e, bits) = &mut scratch[usize::from(i)];
+            *bits = NextBits::of(self.hasher.hash_one(e.key()), depth);
+            let b = bits.pop().expect("three fresh bits");
+            goes[usize::from(i) / 64] |= b << (i % 64);
+        }
+        unread.clear();
+        self.unread = unread;
         // Each half gets an array sized for what it holds (SPLIT_CAP, 0.70
         // full, unless the split is skewed); the old one is recycled.
         let ones: usize = goes.iter().map(|w| w.count_ones() as usize).sum();
@@ -326,11 +348,11 @@ impl Table {
             depth + 1,
             self.take_slots(split_capacity(scratch.len() - ones)),
         );
-        for (i, e) in scratch.drain(..).enumerate() {
+        for (i, (e, bits)) in scratch.drain(..).enumerate() {
             if goes[i / 64] >> (i % 64) & 1 == 1 {
-                moved.insert(e);
+                moved.insert(e, bits);
             } else {
-                kept.insert(e);
+                kept.insert(e, bits);
             }
         }
         self.scratch = scratch;
@@ -427,14 +449,14 @@ impl Table {
     /// Bytes the table itself holds (slots, directory, segment list, arrays
     /// kept ready), not the entries' blocks.
     pub fn overhead_bytes(&self) -> usize {
-        let slot = std::mem::size_of::<Option<Entry>>();
-        let slots: usize = self.all_segments().map(|s| s.capacity() * slot).sum();
+        let slots: usize = self.all_segments().map(Segment::bytes).sum();
         slots
             + self.dir.bytes()
             + self.segs.len() * SEG_CHUNK * std::mem::size_of::<Segment>()
             + self.spare_slots.iter().map(Reserve::bytes).sum::<usize>()
             + self.spare_dir.bytes()
-            + self.scratch.capacity() * slot
+            + self.scratch.capacity() * std::mem::size_of::<(Entry, NextBits)>()
+            + self.unread.capacity() * 2
     }
 }
 

@@ -32,6 +32,45 @@ fn grows_by_splitting_and_finds_everything() {
     assert!(slots * 8 < 50_000 * 8 * 5 / 2, "slots stay over 40% full");
 }
 
+/// Every entry's kept next bits are its hash's bits after its segment's
+/// depth. Returns how many entries have spent theirs.
+fn check_next_bits(t: &Table) -> usize {
+    let mut spent = 0;
+    for seg in t.all_segments() {
+        for (e, mut bits) in seg.with_next_bits() {
+            let h = t.hash(e.key());
+            let mut d = seg.depth;
+            spent += usize::from(bits.is_spent());
+            while let Some(b) = bits.pop() {
+                assert_eq!(b, (h >> (63 - d)) & 1, "bit {d} of {:?}", e.key());
+                d += 1;
+            }
+        }
+    }
+    spent
+}
+
+#[test]
+fn kept_next_bits_match_the_hash_through_splits_and_removals() {
+    let mut t = Table::new();
+    for i in 0..60_000u32 {
+        t.insert_new(entry(format!("nb:{i}").as_bytes()));
+    }
+    assert!(t.dir.depth() >= 4, "keys have been through several splits");
+    let spent = check_next_bits(&t);
+    assert!(spent < t.len() / 4, "{spent} of {} spent", t.len());
+    for i in (0..60_000u32).step_by(3) {
+        assert!(t.remove(format!("nb:{i}").as_bytes()).is_some());
+    }
+    for i in 60_000..90_000u32 {
+        t.insert_new(entry(format!("nb:{i}").as_bytes()));
+    }
+    check_next_bits(&t);
+    for i in (0..90_000u32).filter(|i| i >= &60_000 || i % 3 != 0) {
+        assert!(t.get(format!("nb:{i}").as_bytes()).is_some(), "nb:{i}");
+    }
+}
+
 #[test]
 fn upsert_finds_or_inserts_once() {
     let mut t = Table::new();
