@@ -33,9 +33,8 @@
 //! has run out when its segment fills. Those keys were written long ago
 //! and cost 1-2 µs each to read here, so they are read ahead: once a
 //! segment reaches MAX_CAP, each insert into it refills the bits of the
-//! entries in the next `REFILL_SLOTS` slots (about 450 inserts pass the
-//! whole array twice), and the split reads only what moved past that
-//! cursor. The half byte adds 0.57 to 0.71 bytes per key.
+//! next two spent entries a cursor finds (450 inserts pass the whole
+//! array once or twice), and the split reads only what the cursor missed. The half byte adds 0.57 to 0.71 bytes per key.
 
 use super::array::Array;
 use crate::entry::{Entry, TAG_BITS};
@@ -51,9 +50,13 @@ const STEP_FROM: usize = 2048;
 pub(super) const SPLIT_CAP: usize = 2560;
 const MIN_CAP: usize = 8;
 /// Slots each insert into a segment at MAX_CAP looks at to refill next
-/// bits: a segment takes 448 inserts from MAX_CAP to its split, so the
-/// cursor goes twice round its 4096 slots.
-const REFILL_SLOTS: usize = 20;
+/// bits, and keys it reads at most: a segment takes 448 inserts from
+/// MAX_CAP to its split, and about 400 of its entries have spent their
+/// bits (clustered: a run of slots can hold a dozen), so the cursor goes
+/// round its 4096 slots one to two times. A key read here was written long
+/// ago and cost up to 15 µs on this VM, so the reads are what is spread.
+const REFILL_SLOTS: usize = 32;
+const REFILL_READS: usize = 2;
 
 pub(super) type Slots = Array<Option<Entry>>;
 
@@ -351,21 +354,26 @@ impl Segment {
     }
 
     /// Once the segment is at MAX_CAP (its next step is a split), refills
-    /// the next bits of the entries in the next `REFILL_SLOTS` slots that
-    /// have none left, reading their keys (`hash` hashes one).
+    /// the next bits of up to `REFILL_READS` entries that have none left,
+    /// reading their keys (`hash` hashes one), looking at `REFILL_SLOTS`
+    /// slots at most.
     pub fn refill(&mut self, hash: impl Fn(&[u8]) -> u64) {
         let cap = self.capacity();
         if cap != MAX_CAP {
             return;
         }
-        let mut i = usize::from(self.refill_at);
+        let (mut i, mut reads) = (usize::from(self.refill_at), 0);
         for _ in 0..REFILL_SLOTS {
             if let Some(e) = &self.slots[i] {
                 if self.next.get(i).is_spent() {
                     self.next.set(i, NextBits::of(hash(e.key()), self.depth));
+                    reads += 1;
                 }
             }
             i = next(i, cap);
+            if reads == REFILL_READS {
+                break;
+            }
         }
         self.refill_at = i as u16;
     }
@@ -520,7 +528,9 @@ mod tests {
             read.set(read.get() + 1);
             u64::MAX >> 5 // after 5 bits: 1, 1, 1
         };
-        for _ in 0..MAX_CAP / REFILL_SLOTS + 1 {
+        s.refill(hash);
+        assert_eq!(read.get(), REFILL_READS, "a few reads per insert");
+        for _ in 0..MAX_CAP / REFILL_SLOTS + 10 {
             s.refill(hash);
         }
         assert_eq!(read.get(), 20, "the 20 spent entries, once each");
