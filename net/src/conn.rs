@@ -302,6 +302,47 @@ impl Ahead {
             state.engine.borrow().prefetch(db, &keys[..n]);
         }
     }
+
+    /// The first argument of the first command in `buf`, if it is whole.
+    fn first_key<'b>(&mut self, buf: &'b [u8], limits: &Limits) -> Option<&'b [u8]> {
+        match resp::parse_command(buf, limits, &mut self.spans, &mut self.scratch) {
+            Ok(Some((_, Frame::Multibulk))) => {
+                let &(start, end) = self.spans.get(1)?;
+                Some(&buf[start as usize..end as usize])
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Has the shard's ring show each pass's arrivals (see `Ring::on_arrivals`)
+/// so the first key of each is loaded before any of their tasks runs.
+/// Database 0's table is the one hinted: a connection's database is its
+/// task's, and most clients never SELECT (for the others a hint is wasted,
+/// never wrong).
+///
+/// Measured, pipeline 1 with 50 clients: `Segment::find` was 9% of the
+/// server's CPU, waiting for each key's slot and then its block.
+pub fn hint_arrivals(state: &Rc<ShardState>) {
+    let weak = Rc::downgrade(state);
+    let mut ahead = Ahead::default();
+    let limits = Limits::default();
+    state.ring.on_arrivals(Box::new(move |bufs: &[&[u8]]| {
+        let Some(state) = weak.upgrade() else {
+            return;
+        };
+        let mut keys: [&[u8]; uring::MAX_HINTED] = [&[]; uring::MAX_HINTED];
+        let mut n = 0;
+        for buf in bufs {
+            if let Some(key) = ahead.first_key(buf, &limits) {
+                keys[n] = key;
+                n += 1;
+            }
+        }
+        if let Ok(engine) = state.engine.try_borrow() {
+            engine.prefetch(0, &keys[..n]);
+        };
+    }));
 }
 
 /// Resolves one command and runs it or queues it for its shard.
@@ -552,4 +593,24 @@ pub async fn flush(state: &Rc<ShardState>, batch: &mut Batch, out: &mut Out) {
     }
     out.buf.extend_from_slice(&local[prev..]);
     batch.marks.clear();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_key_is_the_first_commands_first_argument_when_whole() {
+        let mut ahead = Ahead::default();
+        let limits = Limits::default();
+        let two = b"*2\r\n$3\r\nGET\r\n$5\r\nkey:1\r\n*2\r\n$3\r\nGET\r\n$1\r\nz\r\n";
+        assert_eq!(ahead.first_key(two, &limits), Some(&b"key:1"[..]));
+        assert_eq!(
+            ahead.first_key(b"*2\r\n$3\r\nGET\r\n$5\r\nke", &limits),
+            None
+        );
+        assert_eq!(ahead.first_key(b"*1\r\n$4\r\nPING\r\n", &limits), None);
+        assert_eq!(ahead.first_key(b"GET inline\r\n", &limits), None);
+        assert_eq!(ahead.first_key(b"*x\r\n", &limits), None);
+    }
 }

@@ -187,6 +187,7 @@ async fn shard_main(
     let state = Rc::new(ShardState::new(
         id, nshards, config, registry, post, connected, ring,
     ));
+    crate::conn::hint_arrivals(&state);
     glommio::spawn_local(state.clone().serve_mail()).detach();
     glommio::spawn_local(state.clone().expire_loop()).detach();
     glommio::spawn_local(state.clone().clients_cron()).detach();
