@@ -27,6 +27,9 @@ use std::rc::Rc;
 
 const READ_CHUNK: usize = 16 * 1024;
 const KEEP_READ_BUFFER: usize = 256 * 1024;
+/// The least room a receive is given: below it, what is left of a command
+/// moves to the buffer's front, and if that is not enough the buffer grows.
+const MIN_RECV: usize = 4 * 1024;
 /// Values sent from their own buffers in one `sendmsg`; each takes up to two
 /// iovecs and the kernel takes at most IOV_MAX (1024). A batch with more is
 /// copied into one buffer instead.
@@ -111,8 +114,12 @@ fn protected_refusal(state: &ShardState, peer: &std::net::SocketAddr) -> bool {
 /// and the send is collected before the next batch writes into `out`.
 async fn run(state: &Rc<ShardState>, fd: RawFd, conn: &mut Conn) {
     let ring = &*state.ring;
+    // Commands are read from `rbuf[start..filled]`; what is before `start`
+    // has been run. The unread rest moves to the front only when the room
+    // after it runs short: a large value arrives over many receives, and
+    // moving its head after each one copied it again and again.
     let mut rbuf = vec![0u8; READ_CHUNK];
-    let mut filled = 0;
+    let (mut start, mut filled) = (0, 0);
     let mut spans: Vec<(u32, u32)> = Vec::with_capacity(16);
     let mut scratch = Vec::new();
     let mut ahead = Ahead::default();
@@ -121,8 +128,14 @@ async fn run(state: &Rc<ShardState>, fd: RawFd, conn: &mut Conn) {
     let mut sending: Option<(uring::Op<'_>, usize)> = None;
     let mut active_ms = 0;
     loop {
-        if filled == rbuf.len() {
-            rbuf.resize(rbuf.len() * 2, 0);
+        if rbuf.len() - filled < MIN_RECV {
+            if start > 0 {
+                rbuf.copy_within(start..filled, 0);
+                (start, filled) = (0, filled - start);
+            }
+            if rbuf.len() - filled < MIN_RECV {
+                rbuf.resize(rbuf.len() * 2, 0);
+            }
         }
         let recv = ring.recv(fd, rbuf, filled);
         if let Some(send) = sending.take() {
@@ -158,7 +171,7 @@ async fn run(state: &Rc<ShardState>, fd: RawFd, conn: &mut Conn) {
             )
         };
         state.engine.borrow_mut().now_ms = now;
-        let mut pos = 0;
+        let mut pos = start;
         let mut flow = Flow::Continue;
         let mut looked_ahead = false;
         while flow == Flow::Continue {
@@ -192,8 +205,11 @@ async fn run(state: &Rc<ShardState>, fd: RawFd, conn: &mut Conn) {
             }
         }
         flush(state, &mut batch, &mut out).await;
-        rbuf.copy_within(pos..filled, 0);
-        filled -= pos;
+        if pos == filled {
+            (start, filled) = (0, 0);
+        } else {
+            start = pos;
+        }
         {
             let mut net = state.net.borrow_mut();
             net.net_input_bytes += n as u64;
@@ -201,7 +217,8 @@ async fn run(state: &Rc<ShardState>, fd: RawFd, conn: &mut Conn) {
             net.reads += 1;
             net.writes += !out.is_empty() as u64;
         }
-        conn.info.borrow_mut().qbuf = filled;
+        let unread = filled - start;
+        conn.info.borrow_mut().qbuf = unread;
         if !out.is_empty() {
             if out.shared.len() > MAX_SHARED_PER_SEND {
                 out.flatten();
@@ -215,7 +232,7 @@ async fn run(state: &Rc<ShardState>, fd: RawFd, conn: &mut Conn) {
             };
             sending = Some((op, len));
         }
-        if flow == Flow::Close || filled as u64 > qbuf_limit || conn.info.borrow().killed {
+        if flow == Flow::Close || unread as u64 > qbuf_limit || conn.info.borrow().killed {
             if let Some(send) = sending.take() {
                 collect_send(ring, fd, send).await;
             }

@@ -128,7 +128,7 @@ struct Inner {
     arrived: Vec<u32>,
 }
 
-/// What `on_arrivals` is given: each receive's buffer up to its new data's end.
+/// What `on_arrivals` is given: the bytes each receive brought.
 pub type ArrivalHint = Box<dyn FnMut(&[&[u8]])>;
 
 /// The most arrivals one hint is given (more wait for their own tasks).
@@ -473,7 +473,7 @@ impl Ring {
                 let mut n = 0;
                 for &idx in inner.arrived.iter().take(MAX_HINTED) {
                     if let Slot::Done(res, Hold::Recv(buf, at)) = &inner.slots[idx as usize] {
-                        bufs[n] = &buf[..at + *res as usize];
+                        bufs[n] = &buf[*at..at + *res as usize];
                         n += 1;
                     }
                 }
@@ -936,10 +936,7 @@ mod tests {
         }
         let mut got = seen.borrow().clone();
         got.sort();
-        assert_eq!(
-            got,
-            [b"abnew2".to_vec(), b"new0".to_vec(), b"new1".to_vec()]
-        );
+        assert_eq!(got, [b"new0".to_vec(), b"new1".to_vec(), b"new2".to_vec()]);
         drop(ops);
         // One arrival alone is left to its task.
         seen.borrow_mut().clear();
