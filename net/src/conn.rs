@@ -173,10 +173,32 @@ async fn run(state: &Rc<ShardState>, fd: RawFd, conn: &mut Conn) {
         state.engine.borrow_mut().now_ms = now;
         let mut pos = start;
         let mut flow = Flow::Continue;
-        let mut looked_ahead = false;
+        ahead.clear();
         while flow == Flow::Continue {
+            // Commands parsed ahead run first, in order.
+            if let Some((at, used, cmd_spans)) = ahead.next() {
+                if !cmd_spans.is_empty() {
+                    let args = Args::new(&rbuf[at..filled], cmd_spans);
+                    flow = dispatch(state, conn, &args, &mut out, &mut batch).await;
+                }
+                pos = at + used;
+                continue;
+            }
             match resp::parse_command(&rbuf[pos..filled], &limits, &mut spans, &mut scratch) {
                 Ok(None) => break,
+                Ok(Some((used, Frame::Multibulk))) if pos + used < filled => {
+                    // More commands in this read (a pipeline): parse the
+                    // next ones, and start loading their keys' memory so the
+                    // cache misses overlap. A lone command skips this (the
+                    // arrival hint covers it).
+                    ahead.fill(
+                        state,
+                        conn.db,
+                        &rbuf[..filled],
+                        (pos, used, &spans),
+                        &limits,
+                    );
+                }
                 Ok(Some((used, frame))) => {
                     let args = match frame {
                         Frame::Multibulk => Args::new(&rbuf[pos..filled], &spans),
@@ -186,12 +208,6 @@ async fn run(state: &Rc<ShardState>, fd: RawFd, conn: &mut Conn) {
                         flow = dispatch(state, conn, &args, &mut out, &mut batch).await;
                     }
                     pos += used;
-                    // More commands in this read (a pipeline): start loading
-                    // their keys' memory now. A lone command skips this.
-                    if !looked_ahead && pos < filled {
-                        looked_ahead = true;
-                        ahead.prefetch(state, conn.db, &rbuf[pos..filled], &limits);
-                    }
                 }
                 Err(e) => {
                     flush(state, &mut batch, &mut out).await;
@@ -287,37 +303,92 @@ async fn abandon(fd: RawFd, recv: uring::Op<'_>) {
     let _ = recv.await;
 }
 
-/// The parse state for looking ahead over a pipeline, apart from the main
-/// loop's (whose spans hold the command being run).
+/// A pipeline's commands parsed ahead of running them, so that their keys'
+/// memory can be asked for first; the main loop's parse state is apart
+/// (its spans hold the command being run).
 #[derive(Default)]
 struct Ahead {
     spans: Vec<(u32, u32)>,
     scratch: Vec<u8>,
+    /// Each command: where it starts in the read buffer, its length, and
+    /// its arguments' spans (relative to its start) in `queued_spans`.
+    queued: Vec<(usize, usize, std::ops::Range<usize>)>,
+    queued_spans: Vec<(u32, u32)>,
+    next: usize,
 }
 
 impl Ahead {
-    /// Hints the table about the first argument (the key, for the commands
-    /// that have one) of each complete command in `pending`.
-    fn prefetch(&mut self, state: &ShardState, db: usize, pending: &[u8], limits: &Limits) {
+    fn clear(&mut self) {
+        self.queued.clear();
+        self.queued_spans.clear();
+        self.next = 0;
+    }
+
+    /// The next command parsed ahead: its start, length and spans.
+    fn next(&mut self) -> Option<(usize, usize, &[(u32, u32)])> {
+        let (at, used, spans) = self.queued.get(self.next)?.clone();
+        self.next += 1;
+        Some((at, used, &self.queued_spans[spans]))
+    }
+
+    /// Queues `first` (a multibulk command already parsed: its start in
+    /// `buf`, length and spans) and the complete multibulk commands after
+    /// it, `PREFETCH_KEYS` at most, and hints the table about the first
+    /// argument of each (the key, for the commands that have one). An
+    /// inline command, an incomplete one or an error ends the run: the main
+    /// loop parses it itself.
+    fn fill(
+        &mut self,
+        state: &ShardState,
+        db: usize,
+        buf: &[u8],
+        first: (usize, usize, &[(u32, u32)]),
+        limits: &Limits,
+    ) {
+        self.clear();
         let mut keys: [&[u8]; engine::table::PREFETCH_KEYS] = [&[]; engine::table::PREFETCH_KEYS];
-        let (mut n, mut pos) = (0, 0);
-        while n < keys.len() {
-            let rest = &pending[pos..];
-            match resp::parse_command(rest, limits, &mut self.spans, &mut self.scratch) {
+        let mut n = 0;
+        let (mut at, used, spans) = first;
+        self.queue(buf, at, used, spans, &mut keys, &mut n);
+        at += used;
+        while self.queued.len() < engine::table::PREFETCH_KEYS {
+            let mut spans = std::mem::take(&mut self.spans);
+            let more = match resp::parse_command(&buf[at..], limits, &mut spans, &mut self.scratch)
+            {
                 Ok(Some((used, Frame::Multibulk))) => {
-                    if let Some(&(start, end)) = self.spans.get(1) {
-                        keys[n] = &rest[start as usize..end as usize];
-                        n += 1;
-                    }
-                    pos += used;
+                    self.queue(buf, at, used, &spans, &mut keys, &mut n);
+                    at += used;
+                    true
                 }
-                Ok(Some((used, Frame::Inline))) => pos += used,
-                _ => break,
+                _ => false,
+            };
+            self.spans = spans;
+            if !more {
+                break;
             }
         }
         if n > 0 {
             state.engine.borrow().prefetch(db, &keys[..n]);
         }
+    }
+
+    /// Adds one command to the queue, and its first argument to `keys`.
+    fn queue<'b>(
+        &mut self,
+        buf: &'b [u8],
+        at: usize,
+        used: usize,
+        spans: &[(u32, u32)],
+        keys: &mut [&'b [u8]],
+        n: &mut usize,
+    ) {
+        if let Some(&(start, end)) = spans.get(1) {
+            keys[*n] = &buf[at + start as usize..at + end as usize];
+            *n += 1;
+        }
+        let from = self.queued_spans.len();
+        self.queued_spans.extend_from_slice(spans);
+        self.queued.push((at, used, from..self.queued_spans.len()));
     }
 
     /// The first argument of the first command in `buf`, if it is whole.

@@ -51,6 +51,57 @@ fn slow_client_does_not_hold_up_others() {
     assert_eq!(slow.read(), pong());
 }
 
+#[test]
+fn a_long_pipeline_runs_in_order_across_parse_ahead_runs() {
+    // Over 32 commands (one parse-ahead run), with a SELECT, an inline
+    // command and an incomplete tail in between, then an error that ends it.
+    let server = Server::start(1, &[]);
+    let mut raw = server.raw();
+    let mut wire = Vec::new();
+    let mut want = Vec::new();
+    for i in 0..40 {
+        let k = format!("p:{i}");
+        if i == 20 {
+            wire.extend(encode(&["SELECT", "1"]));
+            want.push(Reply::ok());
+        }
+        wire.extend(encode(&["SET", &k, &i.to_string()]));
+        want.push(Reply::ok());
+        if i == 30 {
+            wire.extend_from_slice(b"PING\r\n");
+            want.push(pong());
+        }
+        wire.extend(encode(&["GET", &k]));
+        want.push(Reply::bulk(&i.to_string()));
+    }
+    let tail = encode(&["GET", "p:5"]);
+    let (head, rest) = tail.split_at(7);
+    wire.extend_from_slice(head);
+    raw.send(&wire);
+    for (i, w) in want.iter().enumerate() {
+        assert_eq!(&raw.read(), w, "reply {i}");
+    }
+    raw.send(rest);
+    assert_eq!(raw.read(), Reply::Nil, "p:5 is in database 0, p:20 on in 1");
+    let mut bad = encode(&["GET", "p:25"]);
+    bad.extend_from_slice(b"PING\r\n");
+    bad.extend(encode(&["GET", "p:26"]));
+    bad.extend_from_slice(b"*1\r\n+x\r\n");
+    bad.extend(encode(&["GET", "p:27"]));
+    raw.send(&bad);
+    assert_eq!(raw.read(), Reply::bulk("25"));
+    assert_eq!(raw.read(), pong());
+    assert_eq!(raw.read(), Reply::bulk("26"));
+    assert_eq!(
+        raw.read(),
+        Reply::err("ERR Protocol error: expected '$', got '+'")
+    );
+    raw.expect_closed();
+    let mut fresh = server.raw();
+    assert_eq!(fresh.cmd(&["GET", "p:5"]), Reply::bulk("5"));
+    assert_eq!(fresh.cmd(&["GET", "p:27"]), Reply::Nil);
+}
+
 /// Sends `frame` on a fresh connection after storing a key through another,
 /// expects `error` and a closed connection, then checks the server still
 /// answers other clients with the data intact.

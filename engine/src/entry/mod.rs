@@ -125,6 +125,18 @@ impl Entry {
         prefetch_line(self.ptr().as_ptr());
     }
 
+    /// Asks the CPU to start loading the block's first two lines: a read
+    /// needs the key (first line) and the value, which for a 100-byte
+    /// value in a 128-byte block ends in the second. Measured, GET P16 of
+    /// 100-byte values: with the first line alone, the reply's copy of the
+    /// value (memmove) was 12% of the server's CPU, waiting for the second.
+    #[inline]
+    pub(crate) fn prefetch_block(&self) {
+        let p = self.ptr().as_ptr();
+        prefetch_line(p);
+        prefetch_line(p.wrapping_add(64));
+    }
+
     /// For a value kept in its own buffer, starts loading the buffer's
     /// first line, where its reference count sits: a GET takes a count,
     /// which is otherwise one more miss per large value, after the block's.

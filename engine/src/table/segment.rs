@@ -209,7 +209,7 @@ impl Segment {
     #[inline]
     pub fn prefetch_entry(&self, tag: u32) {
         if let Some(e) = self.by_tag(tag) {
-            e.prefetch();
+            e.prefetch_block();
         }
     }
 
