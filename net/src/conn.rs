@@ -176,12 +176,12 @@ async fn run(state: &Rc<ShardState>, fd: RawFd, conn: &mut Conn) {
         ahead.clear();
         while flow == Flow::Continue {
             // Commands parsed ahead run first, in order.
-            if let Some((at, used, cmd_spans)) = ahead.next() {
-                if !cmd_spans.is_empty() {
-                    let args = Args::new(&rbuf[at..filled], cmd_spans);
+            if let Some(cmd) = ahead.next() {
+                if !cmd.spans.is_empty() {
+                    let args = Args::new(&rbuf[cmd.at..filled], cmd.spans);
                     flow = dispatch(state, conn, &args, &mut out, &mut batch).await;
                 }
-                pos = at + used;
+                pos = cmd.at + cmd.used;
                 continue;
             }
             match resp::parse_command(&rbuf[pos..filled], &limits, &mut spans, &mut scratch) {
@@ -195,7 +195,11 @@ async fn run(state: &Rc<ShardState>, fd: RawFd, conn: &mut Conn) {
                         state,
                         conn.db,
                         &rbuf[..filled],
-                        (pos, used, &spans),
+                        Parsed {
+                            at: pos,
+                            used,
+                            spans: &spans,
+                        },
                         &limits,
                     );
                 }
@@ -303,6 +307,14 @@ async fn abandon(fd: RawFd, recv: uring::Op<'_>) {
     let _ = recv.await;
 }
 
+/// One command parsed in a read buffer: where it starts, how many bytes it
+/// takes, and its arguments' spans (relative to its start).
+struct Parsed<'a> {
+    at: usize,
+    used: usize,
+    spans: &'a [(u32, u32)],
+}
+
 /// A pipeline's commands parsed ahead of running them, so that their keys'
 /// memory can be asked for first; the main loop's parse state is apart
 /// (its spans hold the command being run).
@@ -324,15 +336,18 @@ impl Ahead {
         self.next = 0;
     }
 
-    /// The next command parsed ahead: its start, length and spans.
-    fn next(&mut self) -> Option<(usize, usize, &[(u32, u32)])> {
+    /// The next command parsed ahead.
+    fn next(&mut self) -> Option<Parsed<'_>> {
         let (at, used, spans) = self.queued.get(self.next)?.clone();
         self.next += 1;
-        Some((at, used, &self.queued_spans[spans]))
+        Some(Parsed {
+            at,
+            used,
+            spans: &self.queued_spans[spans],
+        })
     }
 
-    /// Queues `first` (a multibulk command already parsed: its start in
-    /// `buf`, length and spans) and the complete multibulk commands after
+    /// Queues `first` (a multibulk command already parsed) and the complete multibulk commands after
     /// it, `PREFETCH_KEYS` at most, and hints the table about the first
     /// argument of each (the key, for the commands that have one). An
     /// inline command, an incomplete one or an error ends the run: the main
@@ -342,15 +357,14 @@ impl Ahead {
         state: &ShardState,
         db: usize,
         buf: &[u8],
-        first: (usize, usize, &[(u32, u32)]),
+        first: Parsed<'_>,
         limits: &Limits,
     ) {
         self.clear();
         let mut keys: [&[u8]; engine::table::PREFETCH_KEYS] = [&[]; engine::table::PREFETCH_KEYS];
         let mut n = 0;
-        let (mut at, used, spans) = first;
-        self.queue(buf, at, used, spans, &mut keys, &mut n);
-        at += used;
+        self.queue(buf, first.at, first.used, first.spans, &mut keys, &mut n);
+        let mut at = first.at + first.used;
         while self.queued.len() < engine::table::PREFETCH_KEYS {
             let mut spans = std::mem::take(&mut self.spans);
             let more = match resp::parse_command(&buf[at..], limits, &mut spans, &mut self.scratch)
