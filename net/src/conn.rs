@@ -347,11 +347,11 @@ impl Ahead {
         })
     }
 
-    /// Queues `first` (a multibulk command already parsed) and the complete multibulk commands after
-    /// it, `PREFETCH_KEYS` at most, and hints the table about the first
-    /// argument of each (the key, for the commands that have one). An
-    /// inline command, an incomplete one or an error ends the run: the main
-    /// loop parses it itself.
+    /// Queues `first` (a multibulk command already parsed) and the complete
+    /// multibulk commands after it, `PREFETCH_KEYS` at most, and hints the
+    /// table about the first argument of each (the key, for the commands
+    /// that have one). An inline command, an incomplete one or an error ends
+    /// the run: the main loop parses it itself.
     fn fill(
         &mut self,
         state: &ShardState,
@@ -361,24 +361,29 @@ impl Ahead {
         limits: &Limits,
     ) {
         self.clear();
+        let mut at = first.at + first.used;
+        self.queue(first);
+        let mut spans = std::mem::take(&mut self.spans);
+        while self.queued.len() < engine::table::PREFETCH_KEYS {
+            match resp::parse_command(&buf[at..], limits, &mut spans, &mut self.scratch) {
+                Ok(Some((used, Frame::Multibulk))) => {
+                    self.queue(Parsed {
+                        at,
+                        used,
+                        spans: &spans,
+                    });
+                    at += used;
+                }
+                _ => break,
+            }
+        }
+        self.spans = spans;
         let mut keys: [&[u8]; engine::table::PREFETCH_KEYS] = [&[]; engine::table::PREFETCH_KEYS];
         let mut n = 0;
-        self.queue(buf, first.at, first.used, first.spans, &mut keys, &mut n);
-        let mut at = first.at + first.used;
-        while self.queued.len() < engine::table::PREFETCH_KEYS {
-            let mut spans = std::mem::take(&mut self.spans);
-            let more = match resp::parse_command(&buf[at..], limits, &mut spans, &mut self.scratch)
-            {
-                Ok(Some((used, Frame::Multibulk))) => {
-                    self.queue(buf, at, used, &spans, &mut keys, &mut n);
-                    at += used;
-                    true
-                }
-                _ => false,
-            };
-            self.spans = spans;
-            if !more {
-                break;
+        for (at, _, spans) in &self.queued {
+            if let Some(&(start, end)) = self.queued_spans[spans.clone()].get(1) {
+                keys[n] = &buf[at + start as usize..at + end as usize];
+                n += 1;
             }
         }
         if n > 0 {
@@ -386,23 +391,11 @@ impl Ahead {
         }
     }
 
-    /// Adds one command to the queue, and its first argument to `keys`.
-    fn queue<'b>(
-        &mut self,
-        buf: &'b [u8],
-        at: usize,
-        used: usize,
-        spans: &[(u32, u32)],
-        keys: &mut [&'b [u8]],
-        n: &mut usize,
-    ) {
-        if let Some(&(start, end)) = spans.get(1) {
-            keys[*n] = &buf[at + start as usize..at + end as usize];
-            *n += 1;
-        }
+    fn queue(&mut self, cmd: Parsed<'_>) {
         let from = self.queued_spans.len();
-        self.queued_spans.extend_from_slice(spans);
-        self.queued.push((at, used, from..self.queued_spans.len()));
+        self.queued_spans.extend_from_slice(cmd.spans);
+        self.queued
+            .push((cmd.at, cmd.used, from..self.queued_spans.len()));
     }
 
     /// The first argument of the first command in `buf`, if it is whole.
