@@ -21,7 +21,11 @@ pub struct RemoteCmd {
 }
 
 /// Commands for one shard, their arguments copied back to back into one
-/// buffer: a batch of any size costs three allocations, not two per command.
+/// buffer: a batch of any size costs three allocations, not two per command
+/// (each sized for a pipeline's worth up front, so that they rarely grow).
+/// Commands a batch has room for from the start: a 16-deep pipeline's.
+pub const BATCH_CMDS: usize = 16;
+
 #[derive(Default)]
 pub struct Remote {
     args: OwnedArgs,
@@ -42,6 +46,11 @@ impl Remote {
         resp3: bool,
         args: impl Iterator<Item = &'a [u8]>,
     ) {
+        if self.cmds.is_empty() {
+            self.cmds.reserve(BATCH_CMDS);
+            self.args.spans.reserve(BATCH_CMDS * 2);
+            self.args.buf.reserve(BATCH_CMDS * 32);
+        }
         let before = self.args.spans.len();
         args.for_each(|a| self.args.push(a));
         self.cmds.push(RemoteCmd {
