@@ -11,6 +11,13 @@
 //! commands on different shards touch different keys, so they commute. A
 //! command that needs the whole server (fan-outs, connection state) first
 //! flushes the batch so it sees every earlier write.
+//!
+//! Memory first: a read holding a pipeline is parsed up to 32 commands ahead
+//! of running them (`Ahead`), and their keys' slots and blocks are asked for
+//! before the first runs; a ring pass that brings several connections'
+//! reads asks for each one's first key before their tasks run
+//! (`hint_arrivals`). Either way the cache misses overlap instead of each
+//! command waiting for its own.
 
 use crate::client::{ClientInfo, ReplyMode};
 use crate::commands::{self, Flow};
