@@ -27,6 +27,11 @@ impl<'a> Args<'a> {
         &self.buf[start as usize..end as usize]
     }
 
+    /// Argument `i`, if the command has that many.
+    pub fn arg(&self, i: usize) -> Option<&'a [u8]> {
+        (i < self.len()).then(|| self.get(i))
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
         (0..self.len()).map(move |i| self.get(i))
     }
@@ -77,5 +82,19 @@ impl OwnedArgs {
 
     pub fn args(&self) -> Args<'_> {
         Args::new(&self.buf, &self.spans)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arg_is_a_checked_get() {
+        let owned = OwnedArgs::from_slices(&["GET", "k"]);
+        let args = owned.args();
+        assert_eq!(args.arg(1), Some(&b"k"[..]));
+        assert_eq!(args.arg(2), None);
+        assert_eq!(OwnedArgs::from_slices(&["PING"]).args().arg(1), None);
     }
 }

@@ -388,8 +388,8 @@ impl Ahead {
         let mut keys: [&[u8]; engine::table::PREFETCH_KEYS] = [&[]; engine::table::PREFETCH_KEYS];
         let mut n = 0;
         for (at, _, spans) in &self.queued {
-            if let Some(&(start, end)) = self.queued_spans[spans.clone()].get(1) {
-                keys[n] = &buf[at + start as usize..at + end as usize];
+            if let Some(key) = Args::new(&buf[*at..], &self.queued_spans[spans.clone()]).arg(1) {
+                keys[n] = key;
                 n += 1;
             }
         }
@@ -408,6 +408,7 @@ impl Ahead {
     /// The first argument of the first command in `buf`, if it is whole.
     fn first_key<'b>(&mut self, buf: &'b [u8], limits: &Limits) -> Option<&'b [u8]> {
         match resp::parse_command(buf, limits, &mut self.spans, &mut self.scratch) {
+            // Sliced by hand: `Args` would tie the key to `self.spans`.
             Ok(Some((_, Frame::Multibulk))) => {
                 let &(start, end) = self.spans.get(1)?;
                 Some(&buf[start as usize..end as usize])

@@ -328,8 +328,8 @@ fn prefetch_keys<'a>(eng: &Shard, cmds: impl Iterator<Item = (&'a RemoteCmd, Arg
     let mut keys: [&[u8]; PREFETCH_KEYS] = [&[]; PREFETCH_KEYS];
     let (mut n, mut db) = (0, None);
     for (c, args) in cmds {
-        if args.len() > 1 && *db.get_or_insert(c.db) == c.db {
-            keys[n] = args.get(1);
+        if let Some(key) = args.arg(1).filter(|_| *db.get_or_insert(c.db) == c.db) {
+            keys[n] = key;
             n += 1;
         }
     }

@@ -905,6 +905,17 @@ mod tests {
         });
     }
 
+    /// Runs passes of `ring` (no driver) until `done`, for up to 100 ms.
+    fn pass_until(ring: &Ring, done: impl Fn() -> bool) {
+        for _ in 0..100 {
+            ring.pass();
+            if done() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
     #[test]
     fn a_pass_shows_its_arrivals_before_their_tasks_run() {
         let ring = Ring::new().unwrap();
@@ -927,13 +938,7 @@ mod tests {
             ring.recv(pairs[1].1.as_raw_fd(), vec![0u8; 64], 0),
             ring.recv(pairs[2].1.as_raw_fd(), kept, 2),
         ];
-        for _ in 0..100 {
-            ring.pass();
-            if !seen.borrow().is_empty() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        pass_until(&ring, || !seen.borrow().is_empty());
         let mut got = seen.borrow().clone();
         got.sort();
         assert_eq!(got, [b"new0".to_vec(), b"new1".to_vec(), b"new2".to_vec()]);
@@ -942,13 +947,9 @@ mod tests {
         seen.borrow_mut().clear();
         (&pairs[0].0).write_all(b"solo").unwrap();
         let op = ring.recv(pairs[0].1.as_raw_fd(), vec![0u8; 64], 0);
-        for _ in 0..100 {
-            ring.pass();
-            if matches!(ring.inner.borrow().slots[op.idx as usize], Slot::Done(..)) {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        pass_until(&ring, || {
+            matches!(ring.inner.borrow().slots[op.idx as usize], Slot::Done(..))
+        });
         assert!(matches!(
             ring.inner.borrow().slots[op.idx as usize],
             Slot::Done(4, _)
