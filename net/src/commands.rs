@@ -723,4 +723,29 @@ mod tests {
         assert!(registry.lookup(b"HELLO").is_some());
         assert!(registry.lookup(b"get").is_some());
     }
+
+    #[test]
+    fn every_name_resolves_in_any_case_and_nothing_else_does() {
+        let registry = super::registry();
+        for (i, spec) in registry.iter().enumerate() {
+            let name = spec.name.as_bytes();
+            for variant in [name.to_vec(), name.to_ascii_uppercase()] {
+                assert_eq!(registry.lookup(&variant), Some(i as u16), "{}", spec.name);
+            }
+            // Near misses resolve to the command of that name, if any.
+            let mut longer = name.to_vec();
+            longer.push(b'x');
+            let mut bent = name.to_vec();
+            bent[0] ^= 0x80;
+            for miss in [&longer[..], &name[..name.len() - 1], &bent[..]] {
+                let by_search = registry
+                    .iter()
+                    .position(|s| s.name.as_bytes().eq_ignore_ascii_case(miss));
+                assert_eq!(registry.lookup(miss), by_search.map(|i| i as u16));
+            }
+        }
+        assert_eq!(registry.lookup(b""), None);
+        assert_eq!(registry.lookup(b"GET\0"), None);
+        assert_eq!(registry.lookup(&[b'x'; 100]), None);
+    }
 }

@@ -24,12 +24,12 @@ use crate::commands::{self, Flow};
 use crate::resp::{self, Frame, Limits};
 use crate::router::{merge, Op, Remote, Reply};
 use crate::shard::ShardState;
-use crate::uring::{self, Ring};
+use crate::uring::{self, Ring, Sock};
 use engine::spec::{Exec, Route, FLAG_NOAUTH};
 use engine::{cmd, Args, CmdError, Out, OwnedArgs};
 use std::cell::RefCell;
 use std::net::TcpStream;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::AsRawFd;
 use std::rc::Rc;
 
 const READ_CHUNK: usize = 16 * 1024;
@@ -77,6 +77,7 @@ pub async fn serve(state: Rc<ShardState>, stream: TcpStream) {
     let _ = stream.set_nodelay(true);
     let fd = stream.as_raw_fd();
     let info = state.clients.borrow_mut().add(peer, local, fd);
+    let sock = state.ring.register(fd);
     let id = info.borrow().id;
     let requirepass = !state.config.borrow().requirepass.is_empty();
     let mut conn = Conn {
@@ -89,10 +90,11 @@ pub async fn serve(state: Rc<ShardState>, stream: TcpStream) {
     };
     if protected_refusal(&state, &peer) {
         let msg = PROTECTED_MODE_ERROR.as_bytes().to_vec();
-        let _ = state.ring.send(fd, msg, 0).await;
+        let _ = state.ring.send(sock, msg, 0).await;
     } else {
-        run(&state, fd, &mut conn).await;
+        run(&state, sock, &mut conn).await;
     }
+    state.ring.release(sock);
     state.clients.borrow_mut().remove(id);
     state
         .connected
@@ -119,7 +121,7 @@ fn protected_refusal(state: &ShardState, peer: &std::net::SocketAddr) -> bool {
 /// The read-execute-reply loop. A batch's reply goes out in the same ring
 /// pass as the next receive: the send is queued first, then the receive,
 /// and the send is collected before the next batch writes into `out`.
-async fn run(state: &Rc<ShardState>, fd: RawFd, conn: &mut Conn) {
+async fn run(state: &Rc<ShardState>, sock: Sock, conn: &mut Conn) {
     let ring = &*state.ring;
     // Commands are read from `rbuf[start..filled]`; what is before `start`
     // has been run. The unread rest moves to the front only when the room
@@ -144,11 +146,14 @@ async fn run(state: &Rc<ShardState>, fd: RawFd, conn: &mut Conn) {
                 rbuf.resize(rbuf.len() * 2, 0);
             }
         }
-        let recv = ring.recv(fd, rbuf, filled);
+        // Every command read so far has been answered: a client that waits
+        // for its answers before sending more has sent nothing yet, so the
+        // receive waits for data before it tries to read.
+        let recv = ring.recv(sock, rbuf, filled, sending.is_some() && filled == 0);
         if let Some(send) = sending.take() {
-            match collect_send(ring, fd, send).await {
+            match collect_send(ring, sock, send).await {
                 Some(buf) => out.buf = buf,
-                None => return abandon(fd, recv).await,
+                None => return abandon(sock, recv).await,
             }
         }
         let (res, hold) = recv.await;
@@ -253,15 +258,15 @@ async fn run(state: &Rc<ShardState>, fd: RawFd, conn: &mut Conn) {
             let len = out.len();
             let buf = std::mem::take(&mut out.buf);
             let op = if out.shared.is_empty() {
-                ring.send(fd, buf, 0)
+                ring.send(sock, buf, 0)
             } else {
-                ring.send_vectored(fd, buf, std::mem::take(&mut out.shared))
+                ring.send_vectored(sock, buf, std::mem::take(&mut out.shared))
             };
             sending = Some((op, len));
         }
         if flow == Flow::Close || unread as u64 > qbuf_limit || conn.info.borrow().killed {
             if let Some(send) = sending.take() {
-                collect_send(ring, fd, send).await;
+                collect_send(ring, sock, send).await;
             }
             return;
         }
@@ -278,7 +283,7 @@ async fn run(state: &Rc<ShardState>, fd: RawFd, conn: &mut Conn) {
 /// the next batch; `None` if the socket failed.
 async fn collect_send(
     ring: &Ring,
-    fd: RawFd,
+    sock: Sock,
     (mut op, len): (uring::Op<'_>, usize),
 ) -> Option<Vec<u8>> {
     let mut sent = 0;
@@ -302,15 +307,15 @@ async fn collect_send(
             return Some(buf);
         }
         // MSG_WAITALL makes short sends rare (a signal); send the rest.
-        op = ring.send(fd, buf, sent);
+        op = ring.send(sock, buf, sent);
     }
 }
 
 /// Ends a connection whose receive is still in flight: shutting the socket
 /// completes the receive, so its buffer comes back before the fd is closed.
-async fn abandon(fd: RawFd, recv: uring::Op<'_>) {
-    // SAFETY: fd is this connection's socket, still open.
-    unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };
+async fn abandon(sock: Sock, recv: uring::Op<'_>) {
+    // SAFETY: sock is this connection's socket, still open.
+    unsafe { libc::shutdown(sock.fd(), libc::SHUT_RDWR) };
     let _ = recv.await;
 }
 

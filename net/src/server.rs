@@ -230,5 +230,8 @@ async fn accept_loop(state: Rc<ShardState>, listener: std::net::TcpListener) {
 
 async fn refuse(state: Rc<ShardState>, sock: std::net::TcpStream) {
     let msg = b"-ERR max number of clients reached\r\n".to_vec();
-    let _ = state.ring.send(sock.as_raw_fd(), msg, 0).await;
+    let _ = state
+        .ring
+        .send(crate::uring::Sock::plain(sock.as_raw_fd()), msg, 0)
+        .await;
 }
