@@ -43,6 +43,9 @@ use crate::entry::{Entry, TAG_BITS};
 pub(super) const MAX_CAP: usize = 4096;
 /// Slots in a page of memory: from `STEP_FROM` up, the growth step.
 pub(super) const PAGE_SLOTS: usize = 512;
+
+/// Slots past its home a prefetch looks for an entry in: a line's worth.
+const PROBE_AHEAD: usize = 8;
 /// Up to here an array doubles (small segments: the first of a table).
 const STEP_FROM: usize = 2048;
 /// The least capacity a split gives each half: 7/8 of MAX_CAP split in two
@@ -199,8 +202,18 @@ impl Segment {
     /// Starts loading the slot line where an entry with `tag` would be.
     #[inline]
     pub fn prefetch_home(&self, tag: u32) {
-        if !self.slots.is_empty() {
-            crate::entry::prefetch_line(&self.slots[self.home(tag)]);
+        let cap = self.slots.len();
+        if cap == 0 {
+            return;
+        }
+        let home = self.home(tag);
+        let first = &self.slots[home] as *const Option<Entry>;
+        crate::entry::prefetch_line(first);
+        // A full segment's entries sit a few slots past home on average (4.5
+        // probes at 7/8 load): when those run into the next line, load it too.
+        let last = &self.slots[(home + PROBE_AHEAD - 1).min(cap - 1)] as *const Option<Entry>;
+        if (last as usize) / 64 != (first as usize) / 64 {
+            crate::entry::prefetch_line(last);
         }
     }
 
@@ -230,7 +243,9 @@ impl Segment {
         }
     }
 
-    /// The entry with `tag` nearest its home, if one is within four slots.
+    /// The entry with `tag` nearest its home, probing as `find` does (a
+    /// tag match is not yet a key match) but no further than PROBE_AHEAD
+    /// slots, the ones `prefetch_home` loads.
     #[inline]
     fn by_tag(&self, tag: u32) -> Option<&Entry> {
         let cap = self.slots.len();
@@ -238,12 +253,15 @@ impl Segment {
             return None;
         }
         let mut i = home(tag, cap);
-        for _ in 0..4 {
-            match &self.slots[i] {
-                Some(e) if e.tag() == tag => return Some(e),
-                Some(_) => i = next(i, cap),
-                None => return None,
+        for dist in 0..PROBE_AHEAD.min(cap) {
+            let e = self.slots[i].as_ref()?;
+            if e.tag() == tag {
+                return Some(e);
             }
+            if self.displacement(i, e) < dist {
+                return None;
+            }
+            i = next(i, cap);
         }
         None
     }
@@ -512,6 +530,34 @@ mod tests {
         n.set(2, NextBits(1));
         let got: Vec<NextBits> = (0..5).map(|i| n.get(i)).collect();
         assert_eq!(got, [bits(3), bits(4), NextBits(1), bits(6), bits(7)]);
+    }
+
+    #[test]
+    fn a_prefetch_finds_every_entry_within_a_line_of_its_home() {
+        // A segment filled to the load limit with tags crowding a few homes:
+        // entries sit up to many slots past home, as a full segment's do.
+        let mut s = Segment::with_slots(0, Segment::empty_slots(512));
+        let n = 512 * 7 / 8;
+        for i in 0..n as u32 {
+            s.insert(entry(i, (i % 16) << (TAG_BITS - 4) | i), bits(i));
+        }
+        let mut checked = 0;
+        for i in 0..n as u32 {
+            let tag = (i % 16) << (TAG_BITS - 4) | i;
+            let at = s.find(tag, format!("k{i}").as_bytes()).expect("present");
+            let found = s.by_tag(tag).map(|e| e.tag());
+            if s.displacement(at, s.get(at)) < PROBE_AHEAD {
+                assert_eq!(found, Some(tag), "k{i} sits within the prefetched slots");
+                checked += 1;
+            } else {
+                assert_eq!(found, None, "k{i} is past them: no wasted load");
+            }
+        }
+        assert!(checked > 0 && checked < n, "both cases occur: {checked}");
+        // An absent tag whose home starts a long run: the scan gives up
+        // after the prefetched slots.
+        let absent = 3 << (TAG_BITS - 4) | 1000;
+        assert!(s.find(absent, b"nope").is_none() && s.by_tag(absent).is_none());
     }
 
     #[test]
