@@ -75,7 +75,7 @@ pub struct Shard {
 impl Shard {
     /// Starts loading the table memory reads of `keys` in `db` will touch
     /// (a hint for a pipeline of reads; see `Table::prefetch`).
-    pub fn prefetch(&self, db: usize, keys: &[&[u8]]) {
+    pub fn prefetch<K: AsRef<[u8]>>(&self, db: usize, keys: impl IntoIterator<Item = K>) {
         if let Some(d) = self.dbs.get(db) {
             d.table.prefetch(keys);
         }

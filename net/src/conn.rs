@@ -390,17 +390,10 @@ impl Ahead {
             }
         }
         self.spans = spans;
-        let mut keys: [&[u8]; engine::table::PREFETCH_KEYS] = [&[]; engine::table::PREFETCH_KEYS];
-        let mut n = 0;
-        for (at, _, spans) in &self.queued {
-            if let Some(key) = Args::new(&buf[*at..], &self.queued_spans[spans.clone()]).arg(1) {
-                keys[n] = key;
-                n += 1;
-            }
-        }
-        if n > 0 {
-            state.engine.borrow().prefetch(db, &keys[..n]);
-        }
+        let keys = self.queued.iter().filter_map(|(at, _, spans)| {
+            Args::new(&buf[*at..], &self.queued_spans[spans.clone()]).arg(1)
+        });
+        state.engine.borrow().prefetch(db, keys);
     }
 
     fn queue(&mut self, cmd: Parsed<'_>) {
@@ -439,16 +432,8 @@ pub fn hint_arrivals(state: &Rc<ShardState>) {
         let Some(state) = weak.upgrade() else {
             return;
         };
-        let mut keys: [&[u8]; uring::MAX_HINTED] = [&[]; uring::MAX_HINTED];
-        let mut n = 0;
-        for buf in bufs {
-            if let Some(key) = ahead.first_key(buf, &limits) {
-                keys[n] = key;
-                n += 1;
-            }
-        }
         if let Ok(engine) = state.engine.try_borrow() {
-            engine.prefetch(0, &keys[..n]);
+            engine.prefetch(0, bufs.iter().filter_map(|b| ahead.first_key(b, &limits)));
         };
     }));
 }

@@ -325,17 +325,14 @@ impl ShardState {
 /// for its own. A batch is one database's as a rule; keys of any other are
 /// left out.
 fn prefetch_keys<'a>(eng: &Shard, cmds: impl Iterator<Item = (&'a RemoteCmd, Args<'a>)>) {
-    let mut keys: [&[u8]; PREFETCH_KEYS] = [&[]; PREFETCH_KEYS];
-    let (mut n, mut db) = (0, None);
-    for (c, args) in cmds {
-        if let Some(key) = args.arg(1).filter(|_| *db.get_or_insert(c.db) == c.db) {
-            keys[n] = key;
-            n += 1;
-        }
-    }
-    if let Some(db) = db {
-        eng.prefetch(usize::from(db), &keys[..n]);
-    }
+    let mut keys = cmds
+        .filter_map(|(c, args)| Some((c.db, args.arg(1)?)))
+        .peekable();
+    let Some(&(db, _)) = keys.peek() else {
+        return;
+    };
+    let in_db = keys.filter(|&(d, _)| d == db).map(|(_, key)| key);
+    eng.prefetch(usize::from(db), in_db);
 }
 
 /// Copies the settings the engine consults into the engine shard.

@@ -156,7 +156,7 @@ fn memory_ahead_of_need_is_bounded() {
 #[test]
 fn prefetch_is_only_a_hint() {
     let empty = Table::new();
-    empty.prefetch(&[b"a", b"b"]);
+    empty.prefetch([b"a", b"b"]);
     let mut t = Table::new();
     for i in 0..3_000u32 {
         t.insert_new(entry(format!("p:{i}").as_bytes()));
