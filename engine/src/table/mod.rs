@@ -20,10 +20,11 @@
 //! splits in two, moving at most ~3600 slots; the next hash bit each needs
 //! is kept beside its slot, refilled ahead of the split for the one key
 //! in eight whose bits ran out (`segment.rs` says why, and why the steps
-//! are a page, not a doubling). The directory doubles by adding chunks and rewriting u32
-//! ids in place. The memory those steps need (slot arrays of 20 to 32 KiB,
-//! directory chunks) is written ahead of time, one page per insert
-//! (`reserve.rs`), so no insert takes a burst of first-touch page faults.
+//! are a page, not a doubling). The directory doubles by adding chunks and
+//! rewriting u32 ids in place. The memory those steps need (slot arrays of
+//! 20 to 32 KiB, directory chunks) is written ahead of time, one page per
+//! insert (`reserve.rs`), so no insert takes a burst of first-touch page
+//! faults.
 //!
 //! Hash bits: the directory and SCAN's cursor use the top ones, the slot
 //! tag the low 19 (scaled to a segment's capacity, they pick the home slot).

@@ -34,7 +34,8 @@
 //! and cost 1-2 µs each to read here, so they are read ahead: once a
 //! segment reaches MAX_CAP, each insert into it refills the bits of the
 //! next two spent entries a cursor finds (450 inserts pass the whole
-//! array once or twice), and the split reads only what the cursor missed. The half byte adds 0.57 to 0.71 bytes per key.
+//! array once or twice), and the split reads only what the cursor missed.
+//! The half byte adds 0.57 to 0.71 bytes per key.
 
 use super::array::Array;
 use crate::entry::{Entry, TAG_BITS};
@@ -499,10 +500,15 @@ mod tests {
         NextBits::of(u64::from(i % 8) << 61, 0)
     }
 
+    /// The `i` of test entry `k{i}`.
+    fn index(e: &Entry) -> u32 {
+        std::str::from_utf8(&e.key()[1..]).unwrap().parse().unwrap()
+    }
+
     /// Each slot's next bits are its entry's (they move with it).
     fn check_bits(s: &Segment) {
         for (e, b) in s.with_next_bits() {
-            let i: u32 = std::str::from_utf8(&e.key()[1..]).unwrap().parse().unwrap();
+            let i = index(e);
             assert_eq!(b, bits(i), "k{i}");
         }
     }
@@ -536,14 +542,15 @@ mod tests {
     fn a_prefetch_finds_every_entry_within_a_line_of_its_home() {
         // A segment filled to the load limit with tags crowding a few homes:
         // entries sit up to many slots past home, as a full segment's do.
+        let tag_of = |i: u32| (i % 16) << (TAG_BITS - 4) | i;
         let mut s = Segment::with_slots(0, Segment::empty_slots(512));
         let n = 512 * 7 / 8;
         for i in 0..n as u32 {
-            s.insert(entry(i, (i % 16) << (TAG_BITS - 4) | i), bits(i));
+            s.insert(entry(i, tag_of(i)), bits(i));
         }
         let mut checked = 0;
         for i in 0..n as u32 {
-            let tag = (i % 16) << (TAG_BITS - 4) | i;
+            let tag = tag_of(i);
             let at = s.find(tag, format!("k{i}").as_bytes()).expect("present");
             let found = s.by_tag(tag).map(|e| e.tag());
             if s.displacement(at, s.get(at)) < PROBE_AHEAD {
@@ -581,7 +588,7 @@ mod tests {
         }
         assert_eq!(read.get(), 20, "the 20 spent entries, once each");
         for (e, b) in s.with_next_bits() {
-            let i: u32 = std::str::from_utf8(&e.key()[1..]).unwrap().parse().unwrap();
+            let i = index(e);
             assert_eq!(
                 b,
                 if i.is_multiple_of(2) {
