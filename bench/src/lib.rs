@@ -51,8 +51,16 @@ pub fn push_command(buf: &mut Vec<u8>, parts: &[&[u8]]) {
 /// utime + stime of process `pid` so far, in clock ticks (`/proc/PID/stat`
 /// fields 14 and 15): the server CPU the load tools divide by requests.
 pub fn process_cpu_ticks(pid: u32) -> Result<u64, String> {
-    let path = format!("/proc/{pid}/stat");
-    let stat = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+    stat_cpu_ticks(&format!("/proc/{pid}/stat"))
+}
+
+/// utime + stime of thread `tid` of process `pid` so far, in clock ticks.
+pub fn thread_cpu_ticks(pid: u32, tid: u32) -> Result<u64, String> {
+    stat_cpu_ticks(&format!("/proc/{pid}/task/{tid}/stat"))
+}
+
+fn stat_cpu_ticks(path: &str) -> Result<u64, String> {
+    let stat = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
     // The command name (field 2) may hold spaces; fields after its ')' are fixed.
     let rest = stat.rsplit_once(") ").map(|(_, r)| r).unwrap_or("");
     let fields: Vec<&str> = rest.split_whitespace().collect();

@@ -118,9 +118,11 @@ fn protected_refusal(state: &ShardState, peer: &std::net::SocketAddr) -> bool {
     config.protected_mode && config.requirepass.is_empty() && !peer.ip().is_loopback()
 }
 
-/// The read-execute-reply loop. A batch's reply goes out in the same ring
-/// pass as the next receive: the send is queued first, then the receive,
-/// and the send is collected before the next batch writes into `out`.
+/// The read-execute-reply loop. A batch's reply is queued and goes out in
+/// the next ring pass; the loop then waits for what the client sends next
+/// (a multishot receive keeps watching the socket, see `uring::Receiver`),
+/// and collects the send, long done by then, before that batch writes into
+/// `out`.
 async fn run(state: &Rc<ShardState>, sock: Sock, conn: &mut Conn) {
     let ring = &*state.ring;
     // Commands are read from `rbuf[start..filled]`; what is before `start`
@@ -135,6 +137,7 @@ async fn run(state: &Rc<ShardState>, sock: Sock, conn: &mut Conn) {
     let mut out = Out::new(false);
     let mut batch = Batch::default();
     let mut sending: Option<(uring::Op<'_>, usize)> = None;
+    let mut receiver = uring::Receiver::default();
     let mut active_ms = 0;
     loop {
         if rbuf.len() - filled < MIN_RECV {
@@ -149,15 +152,18 @@ async fn run(state: &Rc<ShardState>, sock: Sock, conn: &mut Conn) {
         // Every command read so far has been answered: a client that waits
         // for its answers before sending more has sent nothing yet, so the
         // receive waits for data before it tries to read.
-        let recv = ring.recv(sock, rbuf, filled, sending.is_some() && filled == 0);
+        let expect_empty = sending.is_some() && filled == 0;
+        let res = receiver
+            .recv(ring, sock, &mut rbuf, filled, expect_empty)
+            .await;
+        // The reply went out in the pass that queued this receive, so by now
+        // it is collected without waiting: the task wakes once per batch.
         if let Some(send) = sending.take() {
             match collect_send(ring, sock, send).await {
                 Some(buf) => out.buf = buf,
-                None => return abandon(sock, recv).await,
+                None => return,
             }
         }
-        let (res, hold) = recv.await;
-        rbuf = hold.into_buf();
         if res <= 0 {
             return;
         }
@@ -306,17 +312,10 @@ async fn collect_send(
             }
             return Some(buf);
         }
-        // MSG_WAITALL makes short sends rare (a signal); send the rest.
+        // With MSG_WAITALL the kernel retries partial sends itself: a short
+        // result means the socket failed part way, and this send fails too.
         op = ring.send(sock, buf, sent);
     }
-}
-
-/// Ends a connection whose receive is still in flight: shutting the socket
-/// completes the receive, so its buffer comes back before the fd is closed.
-async fn abandon(sock: Sock, recv: uring::Op<'_>) {
-    // SAFETY: sock is this connection's socket, still open.
-    unsafe { libc::shutdown(sock.fd(), libc::SHUT_RDWR) };
-    let _ = recv.await;
 }
 
 /// One command parsed in a read buffer: where it starts, how many bytes it

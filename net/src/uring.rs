@@ -13,6 +13,9 @@
 //!   conn task ── recv/send ──► SQE (slot index as user_data) ─┐
 //!        ▲                                                    │ one enter per pass:
 //!        └── wake ◄── slot Done ◄── CQE ◄── driver pass ◄─────┘ submit + reap
+//!   receives: one multishot receive per connection, its CQEs queued in the
+//!   connection's slot (Slot::Stream), the bytes in the shard's pool buffers
+//!   (`pool`), copied out and the buffer given back when the task reads
 //!   driver idle: a quiet pass, one turn for every queued task, a second quiet
 //!   pass, then one io_uring_enter that waits for a completion, the doorbell's
 //!   eventfd read, or the next timer
@@ -37,9 +40,13 @@
 //! them and handed back with the result, so dropping an `Op` early never frees
 //! memory under the kernel: its slot keeps the buffer until the CQE arrives.
 
+mod pool;
+
 use crate::post::Bell;
-use io_uring::{opcode, squeue, types, IoUring};
+use io_uring::{cqueue, opcode, squeue, types, IoUring};
+use pool::Pool;
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
 use std::os::fd::RawFd;
@@ -69,6 +76,8 @@ const MIN_GATHER_CONNS: u32 = 32;
 /// eventfd read and, on kernels without EXT_ARG, the sleep's timeout.
 const BELL_READ: u64 = u64::MAX;
 const SLEEP_TIMEOUT: u64 = u64::MAX - 1;
+/// `user_data` of a cancellation's own completion (`Stream`'s drop).
+const CANCEL: u64 = u64::MAX - 2;
 
 /// `IORING_ENTER_GETEVENTS`: with DEFER_TASKRUN, the kernel runs our
 /// deferred completions only inside an enter that carries it.
@@ -154,16 +163,40 @@ enum Slot {
     Done(i32, Hold),
     /// The `Op` was dropped: keep the memory until the kernel lets go of it.
     Orphaned(#[allow(dead_code)] Hold),
+    /// A multishot receive: one completion per arrival, until one comes
+    /// without IORING_CQE_F_MORE.
+    Stream(StreamSlot),
+}
+
+#[derive(Default)]
+struct StreamSlot {
+    waker: Option<Waker>,
+    /// Completions not read yet: result and flags (the pool buffer's id).
+    arrived: VecDeque<(i32, u32)>,
+    /// The last completion came; the kernel posts nothing more here.
+    ended: bool,
+    /// The `Stream` was dropped: buffers that still arrive go straight back.
+    orphaned: bool,
+}
+
+/// What a pass's arrival hint is shown: a receive's slot, or the pool
+/// buffer a multishot receive filled.
+#[derive(Clone, Copy)]
+enum Arrival {
+    Slot(u32),
+    Pooled(u16, u32),
 }
 
 struct Inner {
     uring: IoUring,
+    /// Buffers for multishot receives (dropped after `uring`, which uses them).
+    pool: Option<Pool>,
     slots: Vec<Slot>,
     free: Vec<u32>,
     /// The doorbell's eventfd read is in the ring (it ends a sleep).
     bell_armed: bool,
-    /// Slots of the receives the last reap completed with data.
-    arrived: Vec<u32>,
+    /// The receives the last reap completed with data.
+    arrived: Vec<Arrival>,
     /// Registered-file slots never used, from `files_next` up to
     /// `files_cap` (0: the kernel has no sparse file table), and freed ones.
     files_next: u32,
@@ -201,6 +234,9 @@ pub struct Ring {
     /// Whether receives may ask to wait first (Linux 5.19: a ring built
     /// with COOP_TASKRUN or DEFER_TASKRUN).
     poll_first: bool,
+    /// Whether connections receive with multishot receives (a buffer pool,
+    /// Linux 6.0); turned off when the kernel refuses one.
+    multishot: Cell<bool>,
     /// How many completions the next sleep waits for (1: wake on the first),
     /// learnt from how many each wake-up found; `woke` marks the pass after
     /// a sleep, whose count is the lesson.
@@ -234,9 +270,12 @@ impl Ring {
             Ok(()) => FILE_SLOTS,
             Err(_) => 0,
         };
+        let pool = Pool::register(&uring);
+        let multishot = Cell::new(pool.is_some());
         Ok(Rc::new(Ring {
             inner: RefCell::new(Inner {
                 uring,
+                pool,
                 slots: Vec::new(),
                 free: Vec::new(),
                 bell_armed: false,
@@ -256,6 +295,7 @@ impl Ring {
             stirred: Cell::new(0),
             ext_arg,
             poll_first,
+            multishot,
             gather: Cell::new(1),
             woke: Cell::new(false),
             window: Cell::new(0),
@@ -511,31 +551,26 @@ impl Ring {
         self.submit(sqe, Hold::Nothing)
     }
 
+    /// Whether connections should receive with `recv_stream`.
+    pub fn multishot(&self) -> bool {
+        self.multishot.get()
+    }
+
+    /// Starts a multishot receive on `sock`: from now on every arrival is
+    /// put in a pool buffer and queued for the `Stream`, with no operation
+    /// to queue per receive. See `Stream::read` for how it ends.
+    pub fn recv_stream(&self, sock: Sock) -> Stream<'_> {
+        let sqe = target!(RecvMulti, sock, pool::GROUP).build();
+        let mut inner = self.inner.borrow_mut();
+        let idx = take_slot(&mut inner, Slot::Stream(StreamSlot::default()));
+        push(&mut inner, sqe.user_data(idx as u64));
+        Stream { ring: self, idx }
+    }
+
     fn submit(&self, sqe: squeue::Entry, hold: Hold) -> Op<'_> {
         let mut inner = self.inner.borrow_mut();
-        let idx = match inner.free.pop() {
-            Some(i) => {
-                inner.slots[i as usize] = Slot::Waiting(None, hold);
-                i
-            }
-            None => {
-                inner.slots.push(Slot::Waiting(None, hold));
-                (inner.slots.len() - 1) as u32
-            }
-        };
-        let sqe = sqe.user_data(idx as u64);
-        // SAFETY: the entry's buffers are held by slot `idx` until its CQE.
-        while unsafe { inner.uring.submission().push(&sqe) }.is_err() {
-            // Queue full: hand what is queued to the kernel and retry.
-            if let Err(e) = inner.uring.submit() {
-                if e.raw_os_error() != Some(libc::EBUSY) {
-                    panic!("io_uring submit failed: {e}");
-                }
-                let _ = inner.uring.submitter().submit_and_wait(1);
-                reap(&mut inner);
-                inner.arrived.clear();
-            }
-        }
+        let idx = take_slot(&mut inner, Slot::Waiting(None, hold));
+        push(&mut inner, sqe.user_data(idx as u64));
         Op {
             ring: self,
             idx,
@@ -579,11 +614,16 @@ impl Ring {
             if let Some(hint) = self.hint.borrow_mut().as_mut() {
                 let mut bufs: [&[u8]; MAX_HINTED] = [&[]; MAX_HINTED];
                 let mut n = 0;
-                for &idx in inner.arrived.iter().take(MAX_HINTED) {
-                    if let Slot::Done(res, Hold::Recv(buf, at)) = &inner.slots[idx as usize] {
-                        bufs[n] = &buf[*at..at + *res as usize];
-                        n += 1;
-                    }
+                for &a in inner.arrived.iter().take(MAX_HINTED) {
+                    bufs[n] = match (a, &inner.slots[..], &inner.pool) {
+                        (Arrival::Slot(idx), slots, _) => match &slots[idx as usize] {
+                            Slot::Done(res, Hold::Recv(buf, at)) => &buf[*at..at + *res as usize],
+                            _ => continue,
+                        },
+                        (Arrival::Pooled(bid, len), _, Some(pool)) => pool.chunk(bid, len as usize),
+                        (Arrival::Pooled(..), _, None) => continue,
+                    };
+                    n += 1;
                 }
                 hint(&bufs[..n]);
             }
@@ -828,10 +868,42 @@ fn build() -> io::Result<(IoUring, bool)> {
     Ok((plain, false))
 }
 
+/// A free slot, holding `slot` now.
+fn take_slot(inner: &mut Inner, slot: Slot) -> u32 {
+    match inner.free.pop() {
+        Some(i) => {
+            inner.slots[i as usize] = slot;
+            i
+        }
+        None => {
+            inner.slots.push(slot);
+            (inner.slots.len() - 1) as u32
+        }
+    }
+}
+
+/// Queues `sqe`; whatever memory it names must be held (by its slot) until
+/// its completion.
+fn push(inner: &mut Inner, sqe: squeue::Entry) {
+    // SAFETY: the caller holds the entry's buffers until its CQE.
+    while unsafe { inner.uring.submission().push(&sqe) }.is_err() {
+        // Queue full: hand what is queued to the kernel and retry.
+        if let Err(e) = inner.uring.submit() {
+            if e.raw_os_error() != Some(libc::EBUSY) {
+                panic!("io_uring submit failed: {e}");
+            }
+            let _ = inner.uring.submitter().submit_and_wait(1);
+            reap(inner);
+            inner.arrived.clear();
+        }
+    }
+}
+
 /// Moves every completion into its slot and wakes the waiting `Op`s.
 fn reap(inner: &mut Inner) -> usize {
     let Inner {
         uring,
+        pool,
         slots,
         free,
         bell_armed,
@@ -846,14 +918,39 @@ fn reap(inner: &mut Inner) -> usize {
                 *bell_armed = false;
                 continue;
             }
-            SLEEP_TIMEOUT => continue,
+            SLEEP_TIMEOUT | CANCEL => continue,
             _ => {}
         }
         let idx = cqe.user_data() as usize;
+        if let Slot::Stream(st) = &mut slots[idx] {
+            let (res, flags) = (cqe.result(), cqe.flags());
+            let ended = !cqueue::more(flags);
+            if st.orphaned {
+                if let (Some(bid), Some(pool)) = (cqueue::buffer_select(flags), pool.as_mut()) {
+                    pool.recycle(bid);
+                }
+                if ended {
+                    slots[idx] = Slot::Free;
+                    free.push(idx as u32);
+                }
+                continue;
+            }
+            if res > 0 {
+                if let Some(bid) = cqueue::buffer_select(flags) {
+                    arrived.push(Arrival::Pooled(bid, res as u32));
+                }
+            }
+            st.arrived.push_back((res, flags));
+            st.ended = ended;
+            if let Some(w) = st.waker.take() {
+                w.wake();
+            }
+            continue;
+        }
         match std::mem::replace(&mut slots[idx], Slot::Free) {
             Slot::Waiting(waker, hold) => {
                 if matches!(hold, Hold::Recv(..)) && cqe.result() > 0 {
-                    arrived.push(idx as u32);
+                    arrived.push(Arrival::Slot(idx as u32));
                 }
                 slots[idx] = Slot::Done(cqe.result(), hold);
                 if let Some(w) = waker {
@@ -898,7 +995,9 @@ impl Future for Op<'_> {
                 self.done = true;
                 Poll::Ready((res, hold))
             }
-            Slot::Free | Slot::Orphaned(_) => unreachable!("op polled after completion"),
+            Slot::Free | Slot::Orphaned(_) | Slot::Stream(_) => {
+                unreachable!("op polled after completion")
+            }
         }
     }
 }
@@ -915,6 +1014,157 @@ impl Drop for Op<'_> {
             // Completed but never collected: the memory can go now.
             Slot::Done(..) => inner.free.push(self.idx),
             other => inner.slots[idx] = other,
+        }
+    }
+}
+
+/// A multishot receive (`Ring::recv_stream`), read with `read`.
+pub struct Stream<'r> {
+    ring: &'r Ring,
+    idx: u32,
+}
+
+/// What a `Stream` read found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Received {
+    /// This many bytes, appended to the buffer.
+    Data(usize),
+    /// The stream is over: 0 at end of file, `-errno` (`-ENOBUFS`: the pool
+    /// ran dry), or 1 when the kernel ended it after data for reasons of its
+    /// own. The connection receives on by other means or ends.
+    End(i32),
+}
+
+impl<'r> Stream<'r> {
+    /// Waits for data, then appends everything that has arrived to `buf`
+    /// from `filled` (growing `buf` when it must) and gives the pool's
+    /// buffers back. Data comes first: an end is reported by the read after.
+    pub fn read<'a>(
+        &'a mut self,
+        buf: &'a mut Vec<u8>,
+        filled: usize,
+    ) -> impl Future<Output = Received> + use<'a, 'r> {
+        std::future::poll_fn(move |cx| {
+            let mut guard = self.ring.inner.borrow_mut();
+            let Inner { slots, pool, .. } = &mut *guard;
+            let Slot::Stream(st) = &mut slots[self.idx as usize] else {
+                unreachable!("a stream's slot holds a stream")
+            };
+            let mut n = 0;
+            while let Some(&(res, flags)) = st.arrived.front() {
+                if res <= 0 {
+                    break;
+                }
+                st.arrived.pop_front();
+                let (Some(bid), Some(pool)) = (cqueue::buffer_select(flags), pool.as_mut()) else {
+                    continue;
+                };
+                let chunk = pool.chunk(bid, res as usize);
+                let at = filled + n;
+                if buf.len() < at + chunk.len() {
+                    buf.resize((at + chunk.len()).max(buf.len() * 2), 0);
+                }
+                buf[at..at + chunk.len()].copy_from_slice(chunk);
+                n += chunk.len();
+                pool.recycle(bid);
+            }
+            if n > 0 {
+                return Poll::Ready(Received::Data(n));
+            }
+            match st.arrived.front() {
+                Some(&(res, _)) => {
+                    if res == -libc::EINVAL {
+                        // A kernel without multishot receives (before 6.0).
+                        self.ring.multishot.set(false);
+                    }
+                    Poll::Ready(Received::End(res))
+                }
+                None if st.ended => Poll::Ready(Received::End(1)),
+                None => {
+                    st.waker = Some(cx.waker().clone());
+                    Poll::Pending
+                }
+            }
+        })
+    }
+}
+
+impl Drop for Stream<'_> {
+    fn drop(&mut self) {
+        let mut guard = self.ring.inner.borrow_mut();
+        let inner = &mut *guard;
+        let idx = self.idx as usize;
+        let Slot::Stream(st) = &mut inner.slots[idx] else {
+            return;
+        };
+        // Buffers taken and not read go back.
+        for (_, flags) in st.arrived.drain(..) {
+            if let (Some(bid), Some(pool)) = (cqueue::buffer_select(flags), inner.pool.as_mut()) {
+                pool.recycle(bid);
+            }
+        }
+        if st.ended {
+            inner.slots[idx] = Slot::Free;
+            inner.free.push(self.idx);
+            return;
+        }
+        // Still armed: cancel it, and free the slot when its last
+        // completion comes (`reap`).
+        st.orphaned = true;
+        push(
+            inner,
+            opcode::AsyncCancel::new(idx as u64)
+                .build()
+                .user_data(CANCEL),
+        );
+    }
+}
+
+/// How a connection receives: from a multishot receive while the ring can
+/// give it one (no operation queued per receive: the kernel keeps watching
+/// the socket), one receive into its own buffer at a time otherwise.
+#[derive(Default)]
+pub struct Receiver<'r> {
+    stream: Option<Stream<'r>>,
+    /// The last stream ended for want of pool buffers: receive once into
+    /// the connection's buffer before starting another.
+    plain_next: bool,
+}
+
+impl<'r> Receiver<'r> {
+    /// Appends what arrives next to `rbuf[filled..]`, which has room for a
+    /// plain receive (`filled < rbuf.len()`) and grows for a stream's.
+    /// Returns the bytes added, 0 at end of file, or `-errno`.
+    pub async fn recv(
+        &mut self,
+        ring: &'r Ring,
+        sock: Sock,
+        rbuf: &mut Vec<u8>,
+        filled: usize,
+        expect_empty: bool,
+    ) -> i32 {
+        loop {
+            if !ring.multishot() || std::mem::take(&mut self.plain_next) {
+                let op = ring.recv(sock, std::mem::take(rbuf), filled, expect_empty);
+                let (res, hold) = op.await;
+                *rbuf = hold.into_buf();
+                return res;
+            }
+            let stream = self.stream.get_or_insert_with(|| ring.recv_stream(sock));
+            match stream.read(rbuf, filled).await {
+                Received::Data(n) => return n as i32,
+                Received::End(res) => {
+                    self.stream = None;
+                    match res {
+                        0 => return 0,
+                        // Ended by the kernel after data: start another.
+                        1 => {}
+                        // No pool buffer, or no multishot in this kernel.
+                        e if e == -libc::ENOBUFS || e == -libc::EINVAL => self.plain_next = true,
+                        e => return e,
+                    }
+                }
+            }
         }
     }
 }
@@ -1085,6 +1335,32 @@ mod tests {
     }
 
     #[test]
+    fn a_pass_shows_what_streams_brought_too() {
+        let ring = Ring::new().unwrap();
+        let seen: Rc<RefCell<Vec<Vec<u8>>>> = Rc::default();
+        let log = seen.clone();
+        ring.on_arrivals(Box::new(move |bufs: &[&[u8]]| {
+            log.borrow_mut().extend(bufs.iter().map(|b| b.to_vec()));
+        }));
+        let pairs: Vec<_> = (0..2)
+            .map(|_| std::os::unix::net::UnixStream::pair().unwrap())
+            .collect();
+        let streams: Vec<Stream<'_>> = pairs
+            .iter()
+            .map(|(_, b)| ring.recv_stream(Sock::plain(b.as_raw_fd())))
+            .collect();
+        pass_until(&ring, || false);
+        for (i, (a, _)) in pairs.iter().enumerate() {
+            (&*a).write_all(format!("pooled{i}").as_bytes()).unwrap();
+        }
+        pass_until(&ring, || !seen.borrow().is_empty());
+        let mut got = seen.borrow().clone();
+        got.sort();
+        assert_eq!(got, [b"pooled0".to_vec(), b"pooled1".to_vec()]);
+        drop(streams);
+    }
+
+    #[test]
     fn a_dropped_receive_keeps_its_buffer_until_the_kernel_is_done() {
         on_executor(|| {
             Box::pin(async {
@@ -1109,6 +1385,143 @@ mod tests {
                 let inner = ring.inner.borrow();
                 assert!(inner.slots.iter().all(|s| matches!(s, Slot::Free)));
                 assert_eq!(inner.free.len(), 2);
+                ring.stop();
+            })
+        });
+    }
+
+    #[test]
+    fn a_stream_reads_arrivals_in_order_and_ends_at_end_of_file() {
+        on_executor(|| {
+            Box::pin(async {
+                let ring = Ring::new().unwrap();
+                glommio::spawn_local(ring.clone().drive()).detach();
+                assert!(ring.multishot(), "this kernel has multishot receives");
+                let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+                let mut stream = ring.recv_stream(Sock::plain(b.as_raw_fd()));
+                let mut buf = vec![0u8; 4];
+                (&a).write_all(b"hello ").unwrap();
+                assert_eq!(stream.read(&mut buf, 0).await, Received::Data(6));
+                (&a).write_all(b"world").unwrap();
+                assert_eq!(stream.read(&mut buf, 6).await, Received::Data(5));
+                assert_eq!(&buf[..11], b"hello world", "grown to fit, in order");
+                drop(a);
+                assert_eq!(stream.read(&mut buf, 11).await, Received::End(0));
+                drop(stream);
+                let inner = ring.inner.borrow();
+                assert!(inner.slots.iter().all(|s| matches!(s, Slot::Free)));
+                drop(inner);
+                ring.stop();
+            })
+        });
+    }
+
+    #[test]
+    fn a_dropped_stream_is_cancelled_and_its_buffers_come_back() {
+        on_executor(|| {
+            Box::pin(async {
+                let ring = Ring::new().unwrap();
+                glommio::spawn_local(ring.clone().drive()).detach();
+                let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+                let stream = ring.recv_stream(Sock::plain(b.as_raw_fd()));
+                (&a).write_all(b"never read").unwrap();
+                let queued = || match &ring.inner.borrow().slots[stream.idx as usize] {
+                    Slot::Stream(st) => st.arrived.len(),
+                    _ => 0,
+                };
+                for _ in 0..1000 {
+                    if queued() > 0 {
+                        break;
+                    }
+                    ring.sleep(Duration::from_millis(1)).await;
+                }
+                assert_eq!(queued(), 1);
+                let tail = ring.inner.borrow().pool.as_ref().unwrap().tail;
+                drop(stream);
+                assert_eq!(
+                    ring.inner.borrow().pool.as_ref().unwrap().tail,
+                    tail.wrapping_add(1),
+                    "the unread buffer went back"
+                );
+                for _ in 0..100 {
+                    if ring
+                        .inner
+                        .borrow()
+                        .slots
+                        .iter()
+                        .all(|s| matches!(s, Slot::Free))
+                    {
+                        break;
+                    }
+                    ring.sleep(Duration::from_millis(1)).await;
+                }
+                assert!(ring
+                    .inner
+                    .borrow()
+                    .slots
+                    .iter()
+                    .all(|s| matches!(s, Slot::Free)));
+                ring.stop();
+            })
+        });
+    }
+
+    #[test]
+    fn a_receiver_whose_pool_runs_dry_goes_on_without_losing_a_byte() {
+        on_executor(|| {
+            Box::pin(async {
+                let ring = Ring::new().unwrap();
+                glommio::spawn_local(ring.clone().drive()).detach();
+                let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+                // More than the whole pool holds, sent while nobody reads.
+                const TOTAL: usize = 3 << 20;
+                let writer = std::thread::spawn(move || {
+                    let data: Vec<u8> = (0..TOTAL).map(|i| (i % 251) as u8).collect();
+                    for piece in data.chunks(16 * 1024) {
+                        (&a).write_all(piece).unwrap();
+                    }
+                });
+                let sock = Sock::plain(b.as_raw_fd());
+                let mut receiver = Receiver {
+                    stream: Some(ring.recv_stream(sock)),
+                    plain_next: false,
+                };
+                let dry = || {
+                    let inner = ring.inner.borrow();
+                    inner.slots.iter().any(|s| match s {
+                        Slot::Stream(st) if st.ended => {
+                            st.arrived.back().map(|c| c.0) == Some(-libc::ENOBUFS)
+                        }
+                        _ => false,
+                    })
+                };
+                for _ in 0..2000 {
+                    if dry() {
+                        break;
+                    }
+                    ring.sleep(Duration::from_millis(1)).await;
+                }
+                assert!(dry(), "the pool ran dry and the stream ended");
+                let mut buf = vec![0u8; 4096];
+                let mut filled = 0;
+                while filled < TOTAL {
+                    if buf.len() - filled < 4096 {
+                        buf.resize(buf.len() * 2, 0);
+                    }
+                    let n = receiver.recv(&ring, sock, &mut buf, filled, false).await;
+                    assert!(n > 0, "receive: {n}");
+                    filled += n as usize;
+                }
+                writer.join().unwrap();
+                assert_eq!(filled, TOTAL);
+                assert!(buf[..TOTAL]
+                    .iter()
+                    .enumerate()
+                    .all(|(i, &v)| v == (i % 251) as u8));
+                assert!(
+                    receiver.stream.is_some(),
+                    "streaming again after the dry spell"
+                );
                 ring.stop();
             })
         });

@@ -1,4 +1,5 @@
 //! remote_get [BINARY] [--requests N] [--pipeline P] [--conns C] [--rounds R] [--both]
+//!            [--only local|remote]
 //!
 //! What a GET routed to another shard costs against one served where it was
 //! received, in server CPU per request. Starts `BINARY --shards 2 --cpus 0,1`
@@ -11,10 +12,11 @@
 //! both at once, each asking for a key on its own shard ("local") or on the
 //! other one ("remote"): a loaded server, where a hop finds its shard awake.
 //! CPU is the whole server process's utime+stime from /proc: a remote GET
-//! costs both shards, which is the point. Prints each round, the medians and
+//! costs both shards, which is the point. Prints each round (with each
+//! shard's threads' share), the medians and
 //! the ratio remote/local. The server is stopped by PID when the tool ends.
 
-use ringcache_bench::{process_cpu_ticks, push_command, VALUE};
+use ringcache_bench::{process_cpu_ticks, push_command, thread_cpu_ticks, VALUE};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
@@ -27,6 +29,8 @@ struct Options {
     conns: usize,
     rounds: usize,
     both: bool,
+    /// Run only "local" or only "remote" (to profile one of them).
+    only: Option<String>,
 }
 
 fn options() -> Options {
@@ -37,6 +41,7 @@ fn options() -> Options {
         conns: 8,
         rounds: 3,
         both: false,
+        only: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -47,6 +52,7 @@ fn options() -> Options {
             "--conns" => o.conns = num() as usize,
             "--rounds" => o.rounds = num() as usize,
             "--both" => o.both = true,
+            "--only" => o.only = args.next(),
             _ if !a.starts_with("--") => o.binary = a,
             _ => panic!("unknown option {a}"),
         }
@@ -89,6 +95,28 @@ fn start(binary: &str) -> Server {
 
 fn cpu_ticks(pid: u32) -> u64 {
     process_cpu_ticks(pid).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// CPU ticks so far of each shard's threads, by thread name (`shard-N-...`),
+/// in name order: where a hop's cost lands.
+fn shard_ticks(pid: u32) -> Vec<u64> {
+    let mut by_name = std::collections::BTreeMap::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .expect("tasks")
+        .flatten()
+    {
+        let tid: u32 = task.file_name().to_string_lossy().parse().expect("tid");
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if let (Some(shard), Ok(t)) = (
+            comm.trim()
+                .strip_prefix("shard-")
+                .and_then(|r| r.split('-').next()),
+            thread_cpu_ticks(pid, tid),
+        ) {
+            *by_name.entry(shard.to_string()).or_insert(0) += t;
+        }
+    }
+    by_name.into_values().collect()
 }
 
 fn call(c: &mut TcpStream, parts: &[&[u8]]) -> String {
@@ -192,6 +220,9 @@ fn main() {
     );
     for round in 0..o.rounds {
         for (i, name) in ["local", "remote"].into_iter().enumerate() {
+            if o.only.as_deref().is_some_and(|only| only != name) {
+                continue;
+            }
             // A connection on shard s asks for the key on shard s (local) or
             // on the other one (remote).
             let mut paired: Vec<(TcpStream, Vec<u8>)> = conns
@@ -201,17 +232,27 @@ fn main() {
                     (c.try_clone().expect("clone"), key.clone())
                 })
                 .collect();
-            let (t0, start) = (cpu_ticks(pid), Instant::now());
+            let (t0, s0, start) = (cpu_ticks(pid), shard_ticks(pid), Instant::now());
             load(&mut paired, per_conn, o.pipeline);
             let secs = start.elapsed().as_secs_f64();
-            let us = (cpu_ticks(pid) - t0) as f64 / hz * 1e6 / done as f64;
+            let per_req = |ticks: u64| ticks as f64 / hz * 1e6 / done as f64;
+            let us = per_req(cpu_ticks(pid) - t0);
+            let split: Vec<String> = shard_ticks(pid)
+                .iter()
+                .zip(&s0)
+                .map(|(t, t0)| format!("{:.3}", per_req(t - t0)))
+                .collect();
             println!(
-                "round {} {name:6}: {:.0} ops/s, {us:.3} server cpu-us/req",
+                "round {} {name:6}: {:.0} ops/s, {us:.3} server cpu-us/req (shards {})",
                 round + 1,
-                done as f64 / secs
+                done as f64 / secs,
+                split.join(" + ")
             );
             cpu[i].push(us);
         }
+    }
+    if o.only.is_some() {
+        return;
     }
     let (l, r) = (median(&mut cpu[0]), median(&mut cpu[1]));
     println!(
