@@ -36,7 +36,8 @@ const READ_CHUNK: usize = 16 * 1024;
 const KEEP_READ_BUFFER: usize = 256 * 1024;
 /// The least room a receive is given: below it, what is left of a command
 /// moves to the buffer's front, and if that is not enough the buffer grows.
-const MIN_RECV: usize = 4 * 1024;
+/// One multishot arrival fits in it.
+const MIN_RECV: usize = uring::STREAM_CHUNK;
 /// Values sent from their own buffers in one `sendmsg`; each takes up to two
 /// iovecs and the kernel takes at most IOV_MAX (1024). A batch with more is
 /// copied into one buffer instead.

@@ -42,6 +42,13 @@
 
 mod pool;
 
+/// The most one multishot arrival brings (a pool buffer's size).
+pub const STREAM_CHUNK: usize = pool::BUF_LEN;
+
+/// How far a stream's read grows a connection's buffer to take in all that
+/// has arrived (`Stream::read`).
+const READ_GROWTH: usize = 256 * 1024;
+
 use crate::post::Bell;
 use io_uring::{cqueue, opcode, squeue, types, IoUring};
 use pool::Pool;
@@ -1036,9 +1043,16 @@ pub enum Received {
 }
 
 impl<'r> Stream<'r> {
-    /// Waits for data, then appends everything that has arrived to `buf`
-    /// from `filled` (growing `buf` when it must) and gives the pool's
-    /// buffers back. Data comes first: an end is reported by the read after.
+    /// Waits for data, then appends what has arrived to `buf` from `filled`
+    /// and gives those pool buffers back: all of it while `buf` may grow to
+    /// READ_GROWTH, at least one arrival otherwise (`buf` does not grow for
+    /// one when it has `STREAM_CHUNK` bytes of room). Data comes first: an
+    /// end is reported by the read after.
+    ///
+    /// Why take it all: a pipeline of large SETs (16 of 4 KiB) that is run
+    /// in one go is answered in one send; run a few commands per read, it
+    /// took several. Measured, 4 KiB SET+GET at pipeline 16: 3.7 µs of
+    /// server CPU per request taking all, 5.0 taking what fits.
     pub fn read<'a>(
         &'a mut self,
         buf: &'a mut Vec<u8>,
@@ -1052,7 +1066,11 @@ impl<'r> Stream<'r> {
             };
             let mut n = 0;
             while let Some(&(res, flags)) = st.arrived.front() {
-                if res <= 0 {
+                // An end waits for the next read; so do chunks that would
+                // grow the buffer past READ_GROWTH once something was read
+                // (a flood does not balloon it).
+                let need = filled + n + res.max(0) as usize;
+                if res <= 0 || (n > 0 && need > buf.len() && need > READ_GROWTH) {
                     break;
                 }
                 st.arrived.pop_front();
@@ -1062,7 +1080,8 @@ impl<'r> Stream<'r> {
                 let chunk = pool.chunk(bid, res as usize);
                 let at = filled + n;
                 if buf.len() < at + chunk.len() {
-                    buf.resize((at + chunk.len()).max(buf.len() * 2), 0);
+                    let doubled = (buf.len() * 2).min(READ_GROWTH);
+                    buf.resize((at + chunk.len()).max(doubled), 0);
                 }
                 buf[at..at + chunk.len()].copy_from_slice(chunk);
                 n += chunk.len();
