@@ -19,8 +19,14 @@ pub struct Out {
 
 impl Out {
     pub fn new(resp3: bool) -> Self {
+        Out::reusing(Vec::with_capacity(256), resp3)
+    }
+
+    /// A reply written into `buf`'s memory (emptied first).
+    pub fn reusing(mut buf: Vec<u8>, resp3: bool) -> Self {
+        buf.clear();
         Out {
-            buf: Vec::with_capacity(256),
+            buf,
             resp3,
             shared: Vec::new(),
         }
@@ -44,10 +50,14 @@ impl Out {
     }
 
     /// Copies every shared value into `buf`, leaving plain bytes.
+    #[inline]
     pub fn flatten(&mut self) {
-        if self.shared.is_empty() {
-            return;
+        if !self.shared.is_empty() {
+            self.copy_shared_in();
         }
+    }
+
+    fn copy_shared_in(&mut self) {
         let extra: usize = self.shared.iter().map(|(_, v)| v.len()).sum();
         let mut flat = Vec::with_capacity(self.buf.len() + extra);
         let mut prev = 0;

@@ -59,6 +59,9 @@ pub struct Batch {
     per_shard: Vec<Remote>,
     /// (offset in `out` where the reply goes, shard), in request order.
     marks: Vec<(usize, usize)>,
+    /// Where local and remote replies are spliced together (then swapped
+    /// with the connection's reply buffer), kept from batch to batch.
+    spliced: Vec<u8>,
 }
 
 impl Batch {
@@ -658,17 +661,35 @@ pub async fn flush(state: &Rc<ShardState>, batch: &mut Batch, out: &mut Out) {
     }
     let mut replies: Vec<Option<ShardReplies>> = (0..state.nshards).map(|_| None).collect();
     for (shard, p) in pending {
-        if let Reply::Exec { out, ends } = state.wait(p).await {
+        if let Reply::Exec { out, ends, spent } = state.wait(p).await {
+            // The emptied batch's buffers serve this connection's next hop.
+            batch.per_shard[shard] = spent;
             replies[shard] = Some(ShardReplies { out, ends, next: 0 });
         }
     }
     // Shared values written since the last mark sit after it: copying them
     // in here moves no mark.
     out.flatten();
-    let local = std::mem::take(&mut out.buf);
+    let one_shard = batch.marks.iter().all(|m| m.1 == batch.marks[0].1);
+    if one_shard && out.buf.is_empty() {
+        // Every reply came from one shard and none was made here: the
+        // shard's buffer is the reply, and ours goes to it for the next hop.
+        let shard = batch.marks[0].1;
+        if let Some(r) = replies[shard].take() {
+            let back = &mut batch.per_shard[shard];
+            back.reply = std::mem::replace(&mut out.buf, r.out);
+            back.ends = r.ends;
+            batch.marks.clear();
+            return;
+        }
+    }
+    let local = &out.buf;
+    let spliced = &mut batch.spliced;
+    spliced.clear();
+    spliced.reserve(local.len() + replies.iter().flatten().map(|r| r.out.len()).sum::<usize>());
     let mut prev = 0;
     for &(at, shard) in &batch.marks {
-        out.buf.extend_from_slice(&local[prev..at]);
+        spliced.extend_from_slice(&local[prev..at]);
         prev = at;
         match replies[shard].as_mut() {
             Some(r) => {
@@ -677,14 +698,20 @@ pub async fn flush(state: &Rc<ShardState>, batch: &mut Batch, out: &mut Out) {
                 } else {
                     r.ends[r.next - 1] as usize
                 };
-                out.buf
-                    .extend_from_slice(&r.out[start..r.ends[r.next] as usize]);
+                spliced.extend_from_slice(&r.out[start..r.ends[r.next] as usize]);
                 r.next += 1;
             }
-            None => out.error("ERR shard unavailable"),
+            None => spliced.extend_from_slice(b"-ERR shard unavailable\r\n"),
         }
     }
-    out.buf.extend_from_slice(&local[prev..]);
+    spliced.extend_from_slice(&local[prev..]);
+    std::mem::swap(&mut out.buf, spliced);
+    for (shard, r) in replies.into_iter().enumerate() {
+        if let Some(r) = r {
+            batch.per_shard[shard].reply = r.out;
+            batch.per_shard[shard].ends = r.ends;
+        }
+    }
     batch.marks.clear();
 }
 

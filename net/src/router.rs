@@ -21,8 +21,11 @@ pub struct RemoteCmd {
 }
 
 /// Commands for one shard, their arguments copied back to back into one
-/// buffer: a batch of any size costs three allocations, not two per command
-/// (each sized for a pipeline's worth up front, so that they rarely grow).
+/// buffer, with the buffers their replies are to be written into. The owner
+/// sends the whole batch back emptied with the replies (`Reply::Exec`), and
+/// a connection keeps it for its next hop to that shard: once a connection
+/// has made a round trip, a hop allocates nothing on either shard. The
+/// buffers are sized for a pipeline's worth up front, so they rarely grow.
 /// Commands a batch has room for from the start: a 16-deep pipeline's.
 pub const BATCH_CMDS: usize = 16;
 
@@ -30,6 +33,9 @@ pub const BATCH_CMDS: usize = 16;
 pub struct Remote {
     args: OwnedArgs,
     cmds: Vec<RemoteCmd>,
+    /// Where the owner writes the replies, and where each ends.
+    pub reply: Vec<u8>,
+    pub ends: Vec<u32>,
 }
 
 impl Remote {
@@ -63,6 +69,13 @@ impl Remote {
 
     pub fn is_empty(&self) -> bool {
         self.cmds.is_empty()
+    }
+
+    /// Forgets the commands, keeping the buffers' memory.
+    pub fn clear(&mut self) {
+        self.args.buf.clear();
+        self.args.spans.clear();
+        self.cmds.clear();
     }
 
     pub fn len(&self) -> usize {
@@ -112,10 +125,12 @@ pub struct Request {
 }
 
 pub enum Reply {
-    /// Encoded replies back to back; `ends[i]` is where reply i ends.
+    /// Encoded replies back to back; `ends[i]` is where reply i ends; and
+    /// the batch they answer, emptied, for its buffers to be used again.
     Exec {
         out: Vec<u8>,
         ends: Vec<u32>,
+        spent: Remote,
     },
     Stats(Box<crate::info::ShardStats>),
     Text(String),

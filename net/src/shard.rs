@@ -184,23 +184,32 @@ impl ShardState {
         let mut eng = self.engine.borrow_mut();
         eng.now_ms = unix_ms();
         match op {
-            Op::Exec(cmds) => {
-                let mut out = Out::new(false);
+            Op::Exec(mut cmds) => {
+                let mut out = Out::reusing(std::mem::take(&mut cmds.reply), false);
                 // Room for short replies (a 100-byte value's takes 107).
                 out.buf.reserve(cmds.len() * 128);
-                let mut ends = Vec::with_capacity(cmds.len());
-                let mut ahead = cmds.iter();
-                for (i, (c, args)) in cmds.iter().enumerate() {
-                    if i % PREFETCH_KEYS == 0 && cmds.len() > 1 {
-                        prefetch_keys(&eng, ahead.by_ref().take(PREFETCH_KEYS));
+                let mut ends = std::mem::take(&mut cmds.ends);
+                ends.clear();
+                ends.reserve(cmds.len());
+                {
+                    let mut ahead = cmds.iter();
+                    for (i, (c, args)) in cmds.iter().enumerate() {
+                        if i % PREFETCH_KEYS == 0 && cmds.len() > 1 {
+                            prefetch_keys(&eng, ahead.by_ref().take(PREFETCH_KEYS));
+                        }
+                        out.resp3 = c.resp3;
+                        engine::cmd::execute(&mut eng, c.db as usize, c.id, &args, &mut out);
+                        // The reply crosses threads: shared values are copied in.
+                        out.flatten();
+                        ends.push(out.buf.len() as u32);
                     }
-                    out.resp3 = c.resp3;
-                    engine::cmd::execute(&mut eng, c.db as usize, c.id, &args, &mut out);
-                    // The reply crosses threads: shared values are copied in.
-                    out.flatten();
-                    ends.push(out.buf.len() as u32);
                 }
-                Reply::Exec { out: out.buf, ends }
+                cmds.clear();
+                Reply::Exec {
+                    out: out.buf,
+                    ends,
+                    spent: cmds,
+                }
             }
             Op::Stats => Reply::Stats(Box::new(ShardStats::collect(
                 &eng,

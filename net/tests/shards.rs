@@ -338,3 +338,41 @@ fn pipeline_replies_come_back_in_request_order() {
     assert_eq!(raw.cmd(&["SELECT", "1"]), Reply::ok());
     assert_eq!(raw.cmd(&["DBSIZE"]), Reply::Int(6));
 }
+
+#[test]
+fn hops_reuse_their_buffers_without_mixing_replies_up() {
+    let server = Server::start(2, &[]);
+    let mut conns = server.raw_per_shard(2);
+    let [home, away] = keys_on_two_shards("hop");
+    let big = "b".repeat(70_000);
+    let mut raw = conns.remove(0).1;
+    // The connection is on shard 0: `home` is local, `away` hops to shard 1.
+    assert_eq!(raw.cmd(&["SET", &away, &big]), Reply::ok());
+    assert_eq!(raw.cmd(&["SET", &home, "here"]), Reply::ok());
+    for round in 0..6 {
+        let mut wire = Vec::new();
+        let mut want = Vec::new();
+        // Rounds alternate: all replies from shard 1 (its buffer becomes the
+        // reply), then shard 1's replies spliced between local ones, with
+        // values of every size so a reused buffer that kept old bytes shows.
+        for i in 0..(5 + round * 3) {
+            let value = format!("{round}-{i}-{}", "x".repeat(i * 37 % 300));
+            wire.extend(encode(&["SET", &away, &value]));
+            want.push(Reply::ok());
+            wire.extend(encode(&["GET", &away]));
+            want.push(Reply::bulk(&value));
+            if round % 2 == 1 {
+                wire.extend(encode(&["GET", &home]));
+                want.push(Reply::bulk("here"));
+            }
+        }
+        wire.extend(encode(&["SET", &away, &big]));
+        want.push(Reply::ok());
+        wire.extend(encode(&["GET", &away]));
+        want.push(Reply::bulk(&big));
+        raw.send(&wire);
+        for (i, w) in want.iter().enumerate() {
+            assert_eq!(&raw.read(), w, "round {round}, reply {i}");
+        }
+    }
+}
