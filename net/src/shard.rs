@@ -182,7 +182,8 @@ impl ShardState {
     /// Runs an operation that another shard (or this one) asked for.
     pub fn handle(&self, op: Op) -> Reply {
         let mut eng = self.engine.borrow_mut();
-        eng.now_ms = unix_ms();
+        // The ring's clock, read once per pass, as a connection's commands use.
+        eng.now_ms = self.ring.now_ms();
         match op {
             Op::Exec(mut cmds) => {
                 let mut out = Out::reusing(std::mem::take(&mut cmds.reply), false);
