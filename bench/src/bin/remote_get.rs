@@ -13,8 +13,9 @@
 //! other one ("remote"): a loaded server, where a hop finds its shard awake.
 //! CPU is the whole server process's utime+stime from /proc: a remote GET
 //! costs both shards, which is the point. Prints each round (with each
-//! shard's threads' share), the medians and
-//! the ratio remote/local. The server is stopped by PID when the tool ends.
+//! shard's threads' share), the medians and the ratio remote/local; `--only`
+//! runs one half (to profile it). The server is stopped by PID when the tool
+//! ends.
 
 use ringcache_bench::{process_cpu_ticks, push_command, thread_cpu_ticks, VALUE};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -52,7 +53,10 @@ fn options() -> Options {
             "--conns" => o.conns = num() as usize,
             "--rounds" => o.rounds = num() as usize,
             "--both" => o.both = true,
-            "--only" => o.only = args.next(),
+            "--only" => {
+                let half = args.next().filter(|h| h == "local" || h == "remote");
+                o.only = Some(half.expect("--only local or --only remote"));
+            }
             _ if !a.starts_with("--") => o.binary = a,
             _ => panic!("unknown option {a}"),
         }
@@ -97,10 +101,10 @@ fn cpu_ticks(pid: u32) -> u64 {
     process_cpu_ticks(pid).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// CPU ticks so far of each shard's threads, by thread name (`shard-N-...`),
-/// in name order: where a hop's cost lands.
+/// CPU ticks so far of each shard's threads (named `shard-N-...`), in shard
+/// order: where a hop's cost lands.
 fn shard_ticks(pid: u32) -> Vec<u64> {
-    let mut by_name = std::collections::BTreeMap::new();
+    let mut by_shard = std::collections::BTreeMap::new();
     for task in std::fs::read_dir(format!("/proc/{pid}/task"))
         .expect("tasks")
         .flatten()
@@ -110,13 +114,14 @@ fn shard_ticks(pid: u32) -> Vec<u64> {
         if let (Some(shard), Ok(t)) = (
             comm.trim()
                 .strip_prefix("shard-")
-                .and_then(|r| r.split('-').next()),
+                .and_then(|r| r.split('-').next())
+                .and_then(|n| n.parse::<usize>().ok()),
             thread_cpu_ticks(pid, tid),
         ) {
-            *by_name.entry(shard.to_string()).or_insert(0) += t;
+            *by_shard.entry(shard).or_insert(0) += t;
         }
     }
-    by_name.into_values().collect()
+    by_shard.into_values().collect()
 }
 
 fn call(c: &mut TcpStream, parts: &[&[u8]]) -> String {
