@@ -184,7 +184,18 @@ struct StreamSlot {
     ended: bool,
     /// The `Stream` was dropped: buffers that still arrive go straight back.
     orphaned: bool,
+    /// It held MAX_QUEUED buffers unread and is being cancelled, so that one
+    /// connection that is not reading cannot take the whole pool.
+    throttled: bool,
 }
+
+/// Pool buffers one stream may hold unread (128 KiB of the pool's 2 MiB):
+/// past that it is cancelled, the socket's data waits in the kernel (the
+/// client feels TCP's back-pressure), and the connection starts a new
+/// stream when it has read what it holds. What arrives within the pass
+/// that sees it still comes: a flooding connection was cut off holding
+/// 28-67 buffers.
+const MAX_QUEUED: usize = 16;
 
 /// What a pass's arrival hint is shown: a receive's slot, or the pool
 /// buffer a multishot receive filled.
@@ -204,6 +215,8 @@ struct Inner {
     bell_armed: bool,
     /// The receives the last reap completed with data.
     arrived: Vec<Arrival>,
+    /// Streams `reap` found holding MAX_QUEUED buffers, to cancel.
+    throttle: Vec<u32>,
     /// Registered-file slots never used, from `files_next` up to
     /// `files_cap` (0: the kernel has no sparse file table), and freed ones.
     files_next: u32,
@@ -287,6 +300,7 @@ impl Ring {
                 free: Vec::new(),
                 bell_armed: false,
                 arrived: Vec::new(),
+                throttle: Vec::new(),
                 files_next: 0,
                 files_cap,
                 files_free: Vec::new(),
@@ -636,6 +650,12 @@ impl Ring {
             }
         }
         inner.arrived.clear();
+        for idx in std::mem::take(&mut inner.throttle) {
+            if matches!(&inner.slots[idx as usize], Slot::Stream(st) if !st.ended && !st.orphaned) {
+                let cancel = opcode::AsyncCancel::new(idx as u64).build();
+                push(inner, cancel.user_data(CANCEL));
+            }
+        }
         if self.woke.replace(false) {
             self.learn(reaped);
         }
@@ -915,6 +935,7 @@ fn reap(inner: &mut Inner) -> usize {
         free,
         bell_armed,
         arrived,
+        throttle,
         ..
     } = inner;
     let mut n = 0;
@@ -949,6 +970,10 @@ fn reap(inner: &mut Inner) -> usize {
             }
             st.arrived.push_back((res, flags));
             st.ended = ended;
+            if !ended && !st.throttled && st.arrived.len() >= MAX_QUEUED {
+                st.throttled = true;
+                throttle.push(idx as u32);
+            }
             if let Some(w) = st.waker.take() {
                 w.wake();
             }
@@ -1038,7 +1063,8 @@ pub enum Received {
     Data(usize),
     /// The stream is over: 0 at end of file, `-errno` (`-ENOBUFS`: the pool
     /// ran dry), or 1 when the kernel ended it after data for reasons of its
-    /// own. The connection receives on by other means or ends.
+    /// own or the ring did (MAX_QUEUED). The connection receives on by other
+    /// means or ends.
     End(i32),
 }
 
@@ -1091,6 +1117,10 @@ impl<'r> Stream<'r> {
                 return Poll::Ready(Received::Data(n));
             }
             match st.arrived.front() {
+                // The ring cancelled it (MAX_QUEUED): start another.
+                Some(&(res, _)) if res == -libc::ECANCELED && st.throttled => {
+                    Poll::Ready(Received::End(1))
+                }
                 Some(&(res, _)) => {
                     if res == -libc::EINVAL {
                         // A kernel without multishot receives (before 6.0).
@@ -1194,11 +1224,18 @@ mod tests {
     use std::io::{Read, Write};
     use std::os::fd::AsRawFd;
 
-    fn on_executor(
-        f: impl FnOnce() -> std::pin::Pin<Box<dyn Future<Output = ()>>> + Send + 'static,
+    /// Runs `f` on an executor with a ring whose driver runs beside it, and
+    /// stops the ring when `f` is done.
+    fn with_driven_ring(
+        f: impl FnOnce(Rc<Ring>) -> Pin<Box<dyn Future<Output = ()>>> + Send + 'static,
     ) {
         glommio::LocalExecutorBuilder::default()
-            .spawn(move || async move { f().await })
+            .spawn(move || async move {
+                let ring = Ring::new().unwrap();
+                glommio::spawn_local(ring.clone().drive()).detach();
+                f(ring.clone()).await;
+                ring.stop();
+            })
             .unwrap()
             .join()
             .unwrap();
@@ -1239,10 +1276,8 @@ mod tests {
 
     #[test]
     fn a_sleeping_ring_wakes_for_its_bell_and_its_timers() {
-        on_executor(|| {
-            Box::pin(async {
-                let ring = Ring::new().unwrap();
-                glommio::spawn_local(ring.clone().drive()).detach();
+        with_driven_ring(|ring| {
+            Box::pin(async move {
                 let started = Instant::now();
                 ring.sleep(Duration::from_millis(20)).await;
                 assert!(started.elapsed() >= Duration::from_millis(20));
@@ -1261,17 +1296,14 @@ mod tests {
                     "woken by the bell, not the cap"
                 );
                 ringer.join().unwrap();
-                ring.stop();
             })
         });
     }
 
     #[test]
     fn accept_receive_and_send_through_the_ring() {
-        on_executor(|| {
-            Box::pin(async {
-                let ring = Ring::new().unwrap();
-                glommio::spawn_local(ring.clone().drive()).detach();
+        with_driven_ring(|ring| {
+            Box::pin(async move {
                 let listener = crate::listen::listen([127, 0, 0, 1].into(), 0, 8).unwrap();
                 let addr = listener.local_addr().unwrap();
                 let client = std::thread::spawn(move || {
@@ -1296,7 +1328,6 @@ mod tests {
                 assert_eq!(ring.register(fd).fixed, sock.fixed);
                 // SAFETY: fd is the accepted socket, closed once.
                 unsafe { libc::close(fd) };
-                ring.stop();
             })
         });
     }
@@ -1353,6 +1384,95 @@ mod tests {
         assert!(seen.borrow().is_empty());
     }
 
+    /// The byte at offset `i` of what `flood` sends.
+    fn pattern(i: usize) -> u8 {
+        (i % 251) as u8
+    }
+
+    /// Sends `total` bytes of `pattern` on `a` from a thread of its own.
+    fn flood(a: std::os::unix::net::UnixStream, total: usize) -> std::thread::JoinHandle<()> {
+        std::thread::spawn(move || {
+            let data: Vec<u8> = (0..total).map(pattern).collect();
+            for piece in data.chunks(16 * 1024) {
+                (&a).write_all(piece).unwrap();
+            }
+        })
+    }
+
+    /// A receiver for `sock` with its stream started.
+    fn streaming(ring: &Ring, sock: Sock) -> Receiver<'_> {
+        Receiver {
+            stream: Some(ring.recv_stream(sock)),
+            plain_next: false,
+        }
+    }
+
+    /// Receives `total` bytes through `receiver` and checks every one.
+    async fn receive_all<'r>(
+        ring: &'r Ring,
+        receiver: &mut Receiver<'r>,
+        sock: Sock,
+        total: usize,
+    ) {
+        let mut buf = vec![0u8; 4096];
+        let mut filled = 0;
+        while filled < total {
+            if buf.len() - filled < STREAM_CHUNK {
+                buf.resize(buf.len() * 2, 0);
+            }
+            let n = receiver.recv(ring, sock, &mut buf, filled, false).await;
+            assert!(n > 0, "receive: {n}");
+            filled += n as usize;
+        }
+        assert_eq!(filled, total);
+        assert!(buf[..total]
+            .iter()
+            .enumerate()
+            .all(|(i, &v)| v == pattern(i)));
+    }
+
+    /// Sleeps on `ring` until `done`, for up to 2 s.
+    async fn sleep_until(ring: &Ring, done: impl Fn() -> bool) {
+        for _ in 0..2000 {
+            if done() {
+                return;
+            }
+            ring.sleep(Duration::from_millis(1)).await;
+        }
+    }
+
+    #[test]
+    fn a_connection_that_does_not_read_cannot_take_the_whole_pool() {
+        with_driven_ring(|ring| {
+            Box::pin(async move {
+                let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+                const TOTAL: usize = 1 << 20;
+                let writer = flood(a, TOTAL);
+                let sock = Sock::plain(b.as_raw_fd());
+                let mut receiver = streaming(&ring, sock);
+                let idx = receiver.stream.as_ref().unwrap().idx as usize;
+                let stopped = || match &ring.inner.borrow().slots[idx] {
+                    Slot::Stream(st) => st.ended.then_some(st.arrived.len()),
+                    _ => None,
+                };
+                sleep_until(&ring, || stopped().is_some()).await;
+                // Cut off well short of the pool: past MAX_QUEUED it holds only
+                // what arrived within the pass that saw it (measured: 28-67).
+                let held = stopped().expect("the stream was cut off");
+                assert!(held < 128, "held {held} of 256 buffers");
+                // Another connection still receives from the pool.
+                let (c, d) = std::os::unix::net::UnixStream::pair().unwrap();
+                let mut other = ring.recv_stream(Sock::plain(d.as_raw_fd()));
+                (&c).write_all(b"still served").unwrap();
+                let mut buf = vec![0u8; 64];
+                assert_eq!(other.read(&mut buf, 0).await, Received::Data(12));
+                // And the first one gets everything, in order.
+                receive_all(&ring, &mut receiver, sock, TOTAL).await;
+                writer.join().unwrap();
+            })
+        });
+    }
+
     #[test]
     fn a_pass_shows_what_streams_brought_too() {
         let ring = Ring::new().unwrap();
@@ -1381,10 +1501,8 @@ mod tests {
 
     #[test]
     fn a_dropped_receive_keeps_its_buffer_until_the_kernel_is_done() {
-        on_executor(|| {
-            Box::pin(async {
-                let ring = Ring::new().unwrap();
-                glommio::spawn_local(ring.clone().drive()).detach();
+        with_driven_ring(|ring| {
+            Box::pin(async move {
                 let (_a, b) = std::os::unix::net::UnixStream::pair().unwrap();
                 let early = ring.recv(Sock::plain(b.as_raw_fd()), vec![0u8; 64], 0, false);
                 drop(early);
@@ -1404,17 +1522,14 @@ mod tests {
                 let inner = ring.inner.borrow();
                 assert!(inner.slots.iter().all(|s| matches!(s, Slot::Free)));
                 assert_eq!(inner.free.len(), 2);
-                ring.stop();
             })
         });
     }
 
     #[test]
     fn a_stream_reads_arrivals_in_order_and_ends_at_end_of_file() {
-        on_executor(|| {
-            Box::pin(async {
-                let ring = Ring::new().unwrap();
-                glommio::spawn_local(ring.clone().drive()).detach();
+        with_driven_ring(|ring| {
+            Box::pin(async move {
                 assert!(ring.multishot(), "this kernel has multishot receives");
                 let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
                 let mut stream = ring.recv_stream(Sock::plain(b.as_raw_fd()));
@@ -1430,17 +1545,14 @@ mod tests {
                 let inner = ring.inner.borrow();
                 assert!(inner.slots.iter().all(|s| matches!(s, Slot::Free)));
                 drop(inner);
-                ring.stop();
             })
         });
     }
 
     #[test]
     fn a_dropped_stream_is_cancelled_and_its_buffers_come_back() {
-        on_executor(|| {
-            Box::pin(async {
-                let ring = Ring::new().unwrap();
-                glommio::spawn_local(ring.clone().drive()).detach();
+        with_driven_ring(|ring| {
+            Box::pin(async move {
                 let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
                 let stream = ring.recv_stream(Sock::plain(b.as_raw_fd()));
                 (&a).write_all(b"never read").unwrap();
@@ -1480,31 +1592,23 @@ mod tests {
                     .slots
                     .iter()
                     .all(|s| matches!(s, Slot::Free)));
-                ring.stop();
             })
         });
     }
 
     #[test]
-    fn a_receiver_whose_pool_runs_dry_goes_on_without_losing_a_byte() {
-        on_executor(|| {
-            Box::pin(async {
-                let ring = Ring::new().unwrap();
-                glommio::spawn_local(ring.clone().drive()).detach();
-                let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
-                // More than the whole pool holds, sent while nobody reads.
-                const TOTAL: usize = 3 << 20;
-                let writer = std::thread::spawn(move || {
-                    let data: Vec<u8> = (0..TOTAL).map(|i| (i % 251) as u8).collect();
-                    for piece in data.chunks(16 * 1024) {
-                        (&a).write_all(piece).unwrap();
-                    }
-                });
-                let sock = Sock::plain(b.as_raw_fd());
-                let mut receiver = Receiver {
-                    stream: Some(ring.recv_stream(sock)),
-                    plain_next: false,
-                };
+    fn receivers_whose_pool_runs_dry_go_on_without_losing_a_byte() {
+        with_driven_ring(|ring| {
+            Box::pin(async move {
+                // Sixteen connections that do not read hold more than the
+                // pool has, even cut off past MAX_QUEUED each.
+                const TOTAL: usize = 1 << 20;
+                let mut conns = Vec::new();
+                for _ in 0..16 {
+                    let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+                    let sock = Sock::plain(b.as_raw_fd());
+                    conns.push((flood(a, TOTAL), streaming(&ring, sock), sock, b));
+                }
                 let dry = || {
                     let inner = ring.inner.borrow();
                     inner.slots.iter().any(|s| match s {
@@ -1514,34 +1618,12 @@ mod tests {
                         _ => false,
                     })
                 };
-                for _ in 0..2000 {
-                    if dry() {
-                        break;
-                    }
-                    ring.sleep(Duration::from_millis(1)).await;
+                sleep_until(&ring, dry).await;
+                assert!(dry(), "the pool ran dry and a stream ended");
+                for (writer, mut receiver, sock, _b) in conns {
+                    receive_all(&ring, &mut receiver, sock, TOTAL).await;
+                    writer.join().unwrap();
                 }
-                assert!(dry(), "the pool ran dry and the stream ended");
-                let mut buf = vec![0u8; 4096];
-                let mut filled = 0;
-                while filled < TOTAL {
-                    if buf.len() - filled < 4096 {
-                        buf.resize(buf.len() * 2, 0);
-                    }
-                    let n = receiver.recv(&ring, sock, &mut buf, filled, false).await;
-                    assert!(n > 0, "receive: {n}");
-                    filled += n as usize;
-                }
-                writer.join().unwrap();
-                assert_eq!(filled, TOTAL);
-                assert!(buf[..TOTAL]
-                    .iter()
-                    .enumerate()
-                    .all(|(i, &v)| v == (i % 251) as u8));
-                assert!(
-                    receiver.stream.is_some(),
-                    "streaming again after the dry spell"
-                );
-                ring.stop();
             })
         });
     }
