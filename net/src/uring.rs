@@ -651,7 +651,9 @@ impl Ring {
         }
         inner.arrived.clear();
         for idx in std::mem::take(&mut inner.throttle) {
-            if matches!(&inner.slots[idx as usize], Slot::Stream(st) if !st.ended && !st.orphaned) {
+            // Still that stream (a slot freed since may hold a new one).
+            let live = |st: &StreamSlot| st.throttled && !st.ended && !st.orphaned;
+            if matches!(&inner.slots[idx as usize], Slot::Stream(st) if live(st)) {
                 let cancel = opcode::AsyncCancel::new(idx as u64).build();
                 push(inner, cancel.user_data(CANCEL));
             }
