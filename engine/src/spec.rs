@@ -191,25 +191,35 @@ fn name_hash(words: &[u64; 3], len: usize) -> usize {
     (mixed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize
 }
 
+/// Where the name `words` (`len` bytes) sits in `table`, or the empty slot
+/// that ends its probe.
+#[inline]
+fn slot_for(table: &[NameSlot], words: &[u64; 3], len: usize) -> usize {
+    let mask = table.len() - 1;
+    let mut at = name_hash(words, len) & mask;
+    loop {
+        let slot = &table[at];
+        // Word by word: a 16-byte compare of words just built in registers
+        // makes the compiler store them and stall reloading.
+        let differ =
+            (slot.words[0] ^ words[0]) | (slot.words[1] ^ words[1]) | (slot.words[2] ^ words[2]);
+        if slot.id == 0 || (differ == 0 && slot.len as usize == len) {
+            return at;
+        }
+        at = (at + 1) & mask;
+    }
+}
+
 impl Registry {
     pub fn new(tables: &[&'static [CommandSpec]]) -> Self {
         let specs: Vec<&'static CommandSpec> = tables.iter().flat_map(|t| t.iter()).collect();
         let flags = specs.iter().map(|s| s.flag_bits()).collect();
         let mut by_name = vec![NameSlot::default(); (specs.len() * 2).next_power_of_two()];
-        let mask = by_name.len() - 1;
         for (i, s) in specs.iter().enumerate() {
             let name = s.name.as_bytes();
             let words = name_words(name).expect("command names are short and ASCII");
-            let mut at = name_hash(&words, name.len()) & mask;
-            while by_name[at].id != 0 {
-                let other = by_name[at];
-                assert!(
-                    (other.words, other.len as usize) != (words, name.len()),
-                    "command {} declared twice",
-                    s.name
-                );
-                at = (at + 1) & mask;
-            }
+            let at = slot_for(&by_name, &words, name.len());
+            assert!(by_name[at].id == 0, "command {} declared twice", s.name);
             by_name[at] = NameSlot {
                 words,
                 len: name.len() as u8,
@@ -227,21 +237,8 @@ impl Registry {
     #[inline]
     pub fn lookup(&self, name: &[u8]) -> Option<u16> {
         let words = name_words(name)?;
-        let mask = self.by_name.len() - 1;
-        let mut at = name_hash(&words, name.len()) & mask;
-        loop {
-            let slot = &self.by_name[at];
-            let id = slot.id.checked_sub(1)?;
-            // Word by word: a 16-byte compare of words just built in
-            // registers makes the compiler store them and stall reloading.
-            let differ = (slot.words[0] ^ words[0])
-                | (slot.words[1] ^ words[1])
-                | (slot.words[2] ^ words[2]);
-            if differ == 0 && slot.len as usize == name.len() {
-                return Some(id);
-            }
-            at = (at + 1) & mask;
-        }
+        let slot = &self.by_name[slot_for(&self.by_name, &words, name.len())];
+        slot.id.checked_sub(1)
     }
 
     pub fn spec(&self, id: u16) -> &'static CommandSpec {
