@@ -26,11 +26,12 @@ fn options() -> Options {
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
-        let value = args.next().unwrap_or_else(|| panic!("{a} needs a value"));
+        let mut value = || args.next().unwrap_or_else(|| panic!("{a} needs a value"));
         match a.as_str() {
-            "--wakes" => o.wakes = value.parse().expect("--wakes N"),
+            "--wakes" => o.wakes = value().parse().expect("--wakes N"),
             "--cpus" => {
-                let (a, b) = value.split_once(',').expect("--cpus A,B");
+                let v = value();
+                let (a, b) = v.split_once(',').expect("--cpus A,B");
                 o.cpus = (a.parse().expect("a CPU"), b.parse().expect("a CPU"));
             }
             _ => panic!("unknown option {a}"),
