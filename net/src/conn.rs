@@ -62,6 +62,10 @@ pub struct Batch {
     /// Where local and remote replies are spliced together (then swapped
     /// with the connection's reply buffer), kept from batch to batch.
     spliced: Vec<u8>,
+    /// `flush`'s messages in flight and the replies they brought, by shard:
+    /// kept, like the rest, so that a hop allocates nothing.
+    pending: Vec<(usize, crate::shard::Pending)>,
+    replies: Vec<Option<ShardReplies>>,
 }
 
 impl Batch {
@@ -652,15 +656,18 @@ pub async fn flush(state: &Rc<ShardState>, batch: &mut Batch, out: &mut Out) {
     if batch.is_empty() {
         return;
     }
-    let mut pending = Vec::new();
     for (shard, cmds) in batch.per_shard.iter_mut().enumerate() {
         if !cmds.is_empty() {
             let cmds = std::mem::take(cmds);
-            pending.push((shard, state.send(shard, Op::Exec(cmds)).await));
+            batch
+                .pending
+                .push((shard, state.send(shard, Op::Exec(cmds)).await));
         }
     }
-    let mut replies: Vec<Option<ShardReplies>> = (0..state.nshards).map(|_| None).collect();
-    for (shard, p) in pending {
+    let replies = &mut batch.replies;
+    replies.clear();
+    replies.resize_with(state.nshards, || None);
+    for (shard, p) in batch.pending.drain(..) {
         if let Reply::Exec { out, ends, spent } = state.wait(p).await {
             // The emptied batch's buffers serve this connection's next hop.
             batch.per_shard[shard] = spent;
@@ -706,8 +713,8 @@ pub async fn flush(state: &Rc<ShardState>, batch: &mut Batch, out: &mut Out) {
     }
     spliced.extend_from_slice(&local[prev..]);
     std::mem::swap(&mut out.buf, spliced);
-    for (shard, r) in replies.into_iter().enumerate() {
-        if let Some(r) = r {
+    for (shard, r) in replies.iter_mut().enumerate() {
+        if let Some(r) = r.take() {
             batch.per_shard[shard].reply = r.out;
             batch.per_shard[shard].ends = r.ends;
         }
