@@ -8,6 +8,7 @@ pub mod cmd;
 pub mod entry;
 pub mod error;
 pub mod glob;
+pub mod memory;
 pub mod reply;
 pub mod shard;
 pub mod slot;
@@ -17,6 +18,10 @@ pub mod value;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+
+#[cfg(test)]
+#[global_allocator]
+static COUNTING: testing::counting::Counting = testing::counting::Counting;
 
 pub use args::{Args, OwnedArgs};
 pub use error::{CmdError, CmdResult};

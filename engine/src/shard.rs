@@ -4,6 +4,8 @@
 //! and its clock. Nothing in it is shared with another shard; the network
 //! layer hands a `Ctx` to a handler for the length of one command.
 
+use crate::memory::lazy::LAZY_MIN;
+use crate::memory::{lfu, Memory};
 use crate::spec::Registry;
 use crate::table::{Entry, Table};
 use crate::value::Value;
@@ -41,7 +43,6 @@ pub struct CmdStat {
 #[derive(Clone, Debug)]
 pub struct ShardConf {
     pub active_expire: bool,
-    pub lfu: bool,
     pub debug_enabled: bool,
 }
 
@@ -49,7 +50,6 @@ impl Default for ShardConf {
     fn default() -> Self {
         ShardConf {
             active_expire: true,
-            lfu: false,
             debug_enabled: false,
         }
     }
@@ -64,6 +64,8 @@ pub struct Shard {
     /// Error replies by their first word (INFO errorstats).
     pub err_stats: std::collections::BTreeMap<String, u64>,
     pub conf: ShardConf,
+    /// Budget, eviction policy, the meter and the lazy-free queue.
+    pub mem: Memory,
     pub registry: Rc<Registry>,
     /// Unix milliseconds as of the current batch; set by the caller (injected
     /// time: tests move it by hand, the server sets it once per read).
@@ -91,6 +93,7 @@ impl Shard {
             cmd_stats: vec![CmdStat::default(); ncmds],
             err_stats: Default::default(),
             conf: ShardConf::default(),
+            mem: Memory::default(),
             registry,
             now_ms: 0,
             tick_rate: Default::default(),
@@ -101,6 +104,32 @@ impl Shard {
     /// The LRU clock Redis keeps: seconds, wrapping at 24 bits.
     pub fn lru_clock(&self) -> u32 {
         ((self.now_ms / 1000) & 0xFF_FFFF) as u32
+    }
+
+    /// Whether entries' clock bits hold LFU counters (an LFU policy is set).
+    #[inline]
+    pub fn lfu(&self) -> bool {
+        self.mem.conf.policy.is_lfu()
+    }
+
+    /// The clock bits of a key created now: the LRU clock, or a new LFU
+    /// counter.
+    pub fn new_clock(&self) -> u32 {
+        if self.lfu() {
+            lfu::fresh(lfu::minutes(self.now_ms))
+        } else {
+            self.lru_clock()
+        }
+    }
+
+    /// The clock bits of a key whose bits were `old`, accessed now.
+    pub fn touched_clock(&mut self, old: u32) -> u32 {
+        if self.lfu() {
+            let r = self.random();
+            lfu::touched(old, lfu::minutes(self.now_ms), self.mem.conf.lfu, r)
+        } else {
+            self.lru_clock()
+        }
     }
 
     pub fn random(&mut self) -> u64 {
@@ -151,8 +180,10 @@ impl Shard {
         }
         let start = Instant::now();
         let now = self.now_ms;
+        let lazy = self.mem.conf.lazy.expire;
         let mut removed = 0;
-        for db in self.dbs.iter_mut() {
+        let Shard { dbs, mem, .. } = self;
+        for db in dbs.iter_mut() {
             if db.volatile == 0 {
                 continue;
             }
@@ -164,6 +195,7 @@ impl Shard {
                     .sweep_segment(db.sweep_seg, |e| due(e.expire_at(), now));
                 db.volatile -= gone.len();
                 removed += gone.len();
+                gone.into_iter().for_each(|e| mem.dispose(e, lazy));
                 if start.elapsed() >= budget {
                     self.stats.expired_keys += removed as u64;
                     return removed;
@@ -206,9 +238,11 @@ impl<'a> Ctx<'a> {
         let db = &mut self.shard.dbs[self.db];
         let is_due = matches!(db.table.get(key), Some(e) if due(e.expire_at(), now));
         if is_due {
-            db.table.remove(key);
+            let e = db.table.remove(key).expect("the key was just found");
             db.volatile -= 1;
             self.shard.stats.expired_keys += 1;
+            let lazy = self.shard.mem.conf.lazy.expire;
+            self.shard.mem.dispose(e, lazy);
         }
         is_due
     }
@@ -217,36 +251,50 @@ impl<'a> Ctx<'a> {
     /// counting. One probe; an expired entry is removed and reads as absent.
     pub fn lookup(&mut self, key: &[u8]) -> Option<&mut Entry> {
         let now = self.shard.now_ms;
-        let Shard { dbs, stats, .. } = &mut *self.shard;
+        let Shard {
+            dbs, stats, mem, ..
+        } = &mut *self.shard;
         let db = &mut dbs[self.db];
         match db.table.get_live(key, now) {
             Ok(e) => Some(e),
             Err(expired) => {
-                if expired {
+                if let Some(e) = expired {
                     db.volatile -= 1;
                     stats.expired_keys += 1;
+                    mem.dispose(e, mem.conf.lazy.expire);
                 }
                 None
             }
         }
     }
 
-    /// Looks a key up for a read: counts a hit or a miss and touches its LRU clock.
+    /// Looks a key up for a read: counts a hit or a miss and touches its
+    /// LRU clock (or, under an LFU policy, its access counter).
     pub fn read(&mut self, key: &[u8]) -> Option<&mut Entry> {
         let now = self.shard.now_ms;
         let lru = self.shard.lru_clock();
-        let Shard { dbs, stats, .. } = &mut *self.shard;
+        let lfu = self.shard.lfu();
+        let rand = if lfu { self.shard.random() } else { 0 };
+        let Shard {
+            dbs, stats, mem, ..
+        } = &mut *self.shard;
         let db = &mut dbs[self.db];
         match db.table.get_live(key, now) {
             Ok(e) => {
                 stats.keyspace_hits += 1;
-                e.set_lru(lru);
+                let clock = if lfu {
+                    lfu::touched(e.lru(), lfu::minutes(now), mem.conf.lfu, rand)
+                } else {
+                    lru
+                };
+                e.set_lru(clock);
                 Some(e)
             }
             Err(expired) => {
-                if expired {
+                if let Some(e) = expired {
                     db.volatile -= 1;
                     stats.expired_keys += 1;
+                    mem.dispose(e, mem.conf.lazy.expire);
                 }
                 stats.keyspace_misses += 1;
                 None
@@ -261,19 +309,36 @@ impl<'a> Ctx<'a> {
     /// Sets `key` to `val` with absolute expiry `expire_at` (0 = none),
     /// replacing whatever was there.
     pub fn set(&mut self, key: &[u8], val: Value<'_>, expire_at: u64) -> &mut Entry {
-        let lru = self.shard.lru_clock();
+        let clock = self.shard.new_clock();
+        let lfu = self.shard.lfu();
+        let rand = if lfu { self.shard.random() } else { 0 };
         let now = self.shard.now_ms;
-        let db = &mut self.shard.dbs[self.db];
+        let Shard {
+            dbs, stats, mem, ..
+        } = &mut *self.shard;
+        let db = &mut dbs[self.db];
         let (e, found) = db
             .table
-            .upsert(key, || Entry::new(key, val, expire_at, lru));
+            .upsert(key, || Entry::new(key, val, expire_at, clock));
         if found {
             // Replacing an entry whose time had passed expires it first, as Redis counts it.
             if due(e.expire_at(), now) {
-                self.shard.stats.expired_keys += 1;
+                stats.expired_keys += 1;
             }
             db.volatile -= (e.expire_at() != 0) as usize;
-            e.reset(val, expire_at, lru);
+            // An overwrite keeps the key's access count, as Redis's does.
+            let clock = if lfu {
+                lfu::touched(e.lru(), lfu::minutes(now), mem.conf.lfu, rand)
+            } else {
+                clock
+            };
+            if mem.conf.lazy.server_del && e.large_region(LAZY_MIN).is_some() {
+                let mut fresh = Entry::new(key, val, expire_at, clock);
+                fresh.set_tag(e.tag());
+                mem.dispose(std::mem::replace(e, fresh), true);
+            } else {
+                e.reset(val, expire_at, clock);
+            }
         }
         db.volatile += (expire_at != 0) as usize;
         e
@@ -294,12 +359,39 @@ impl<'a> Ctx<'a> {
     }
 
     /// Deletes a key (expired keys count as absent). True when it existed.
+    /// A large value is freed at once; see `unlink` and `delete_implicit`.
     pub fn delete(&mut self, key: &[u8]) -> bool {
+        self.delete_as(key, false)
+    }
+
+    /// Deletes a key as UNLINK does: a large value goes to the lazy-free
+    /// queue and is freed in steps between passes.
+    pub fn unlink(&mut self, key: &[u8]) -> bool {
+        self.delete_as(key, true)
+    }
+
+    /// A deletion the client did not ask for by name (a key replaced by
+    /// RENAME, MOVE, COPY REPLACE, ...): lazy under `lazyfree-lazy-server-del`.
+    pub fn delete_implicit(&mut self, key: &[u8]) -> bool {
+        let lazy = self.shard.mem.conf.lazy.server_del;
+        self.delete_as(key, lazy)
+    }
+
+    /// Deletes a key whose expiry a command set in the past (EXPIRE, SET EX,
+    /// GETEX): lazy under `lazyfree-lazy-expire`, as Redis frees it.
+    pub fn delete_expired(&mut self, key: &[u8]) -> bool {
+        let lazy = self.shard.mem.conf.lazy.expire;
+        self.delete_as(key, lazy)
+    }
+
+    fn delete_as(&mut self, key: &[u8], lazy: bool) -> bool {
         self.expire_if_due(key);
-        let db = &mut self.shard.dbs[self.db];
+        let Shard { dbs, mem, .. } = &mut *self.shard;
+        let db = &mut dbs[self.db];
         match db.table.remove(key) {
             Some(e) => {
                 db.volatile -= (e.expire_at() != 0) as usize;
+                mem.dispose(e, lazy);
                 true
             }
             None => false,
@@ -319,7 +411,7 @@ impl<'a> Ctx<'a> {
     pub fn put_entry(&mut self, db: usize, entry: Entry) {
         let saved = self.db;
         self.db = db;
-        self.delete(entry.key());
+        self.delete_implicit(entry.key());
         self.db = saved;
         let db = &mut self.shard.dbs[db];
         db.volatile += (entry.expire_at() != 0) as usize;

@@ -51,6 +51,8 @@ impl Harness {
         let mut shard = Shard::new(0, 1, 16, registry);
         shard.now_ms = 1_700_000_000_000;
         shard.conf.debug_enabled = true;
+        #[cfg(test)]
+        shard.mem.set_meter(Box::new(counting::held));
         Harness {
             shard,
             db: 0,
@@ -130,4 +132,66 @@ pub fn parse(b: &[u8]) -> Option<(R, usize)> {
         _ => return None,
     };
     Some((r, used))
+}
+
+/// The engine's own tests count what each thread holds, as jemalloc's
+/// per-thread counters do in the server, so memory limits can be tested
+/// with real figures (each test runs on a thread of its own).
+#[cfg(test)]
+pub mod counting {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    thread_local! {
+        static HELD: Cell<i64> = const { Cell::new(0) };
+    }
+
+    fn add(n: i64) {
+        // A thread being torn down has no counter left; nothing reads it then.
+        let _ = HELD.try_with(|h| h.set(h.get() + n));
+    }
+
+    /// Bytes this thread holds (allocated minus freed).
+    pub fn held() -> u64 {
+        HELD.with(|h| h.get()).max(0) as u64
+    }
+
+    pub struct Counting;
+
+    // SAFETY: every call is passed to the system allocator unchanged; the
+    // counter is a const-initialised thread-local that never allocates.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+            // SAFETY: the caller's contract, passed on.
+            let p = unsafe { System.alloc(l) };
+            if !p.is_null() {
+                add(l.size() as i64);
+            }
+            p
+        }
+
+        unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
+            // SAFETY: as above.
+            let p = unsafe { System.alloc_zeroed(l) };
+            if !p.is_null() {
+                add(l.size() as i64);
+            }
+            p
+        }
+
+        unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+            // SAFETY: as above.
+            unsafe { System.dealloc(p, l) };
+            add(-(l.size() as i64));
+        }
+
+        unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+            // SAFETY: as above.
+            let q = unsafe { System.realloc(p, l, new) };
+            if !q.is_null() {
+                add(new as i64 - l.size() as i64);
+            }
+            q
+        }
+    }
 }

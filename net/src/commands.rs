@@ -29,6 +29,7 @@ pub const SCAN: u16 = 8;
 pub const RANDOMKEY: u16 = 9;
 const DEBUG: u16 = 10;
 const SHUTDOWN: u16 = 11;
+const MEMORY: u16 = 12;
 
 pub async fn run(
     state: &Rc<ShardState>,
@@ -70,6 +71,7 @@ pub async fn run(
         RANDOMKEY => randomkey(state, conn, out).await,
         DEBUG => debug(state, conn, args, out).await,
         SHUTDOWN => shutdown(args),
+        MEMORY => crate::memory::memory_cmd(state, conn.db, args, out).await,
         _ => unreachable!("unknown network-layer command {op}"),
     };
     cmd::finish(&mut state.engine.borrow_mut(), id, start, result, out);
@@ -397,6 +399,7 @@ async fn info_cmd(state: &Rc<ShardState>, args: &Args<'_>, out: &mut Out) -> Res
         .map(|p| p.display().to_string())
         .unwrap_or_default();
     let facts = ServerFacts {
+        memory: crate::memory::picture(state, &total),
         port: config.port,
         hz: config.hz,
         maxclients: config.maxclients as usize,
@@ -701,6 +704,16 @@ pub static COMMANDS: &[CommandSpec] = &[
         "server",
         "A container for debugging commands.",
         &["sleep", "set-active-expire", "help"]
+    ),
+    conn_cmd!(
+        "memory",
+        -2,
+        "",
+        "slow",
+        MEMORY,
+        "server",
+        "A container for memory diagnostics commands.",
+        &["doctor", "malloc-stats", "purge", "stats", "usage", "help"]
     ),
     conn_cmd!(
         "shutdown",

@@ -105,6 +105,7 @@ pub async fn serve(state: Rc<ShardState>, stream: TcpStream) {
     state.ring.release(sock);
     state.clients.borrow_mut().remove(id);
     state
+        .shared
         .connected
         .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     drop(stream);

@@ -2,6 +2,7 @@
 //! them), figures summed over every shard.
 
 use crate::client::Clients;
+use crate::memory::ratio;
 use engine::shard::Stats;
 use engine::{Registry, Shard};
 use std::collections::BTreeMap;
@@ -34,6 +35,22 @@ pub struct ShardStats {
     pub connections_received: u64,
     pub rejected_connections: u64,
     pub net: NetStats,
+    /// Each shard's memory figures, in shard order (INFO `shards`).
+    pub mem: Vec<ShardMem>,
+}
+
+/// One shard's memory, as its own meter and tables see it.
+#[derive(Default, Clone, Debug)]
+pub struct ShardMem {
+    pub id: usize,
+    pub used: u64,
+    pub budget: u64,
+    pub keys: u64,
+    pub evicted_keys: u64,
+    pub lazyfree_pending_objects: u64,
+    pub lazyfreed_objects: u64,
+    /// Bytes each database's table holds itself (slots, directory).
+    pub tables: Vec<u64>,
 }
 
 impl ShardStats {
@@ -51,6 +68,20 @@ impl ShardStats {
             connections_received: clients.total_received,
             rejected_connections: clients.rejected,
             net: net.clone(),
+            mem: vec![ShardMem {
+                id: eng.id,
+                used: eng.mem.used(),
+                budget: eng.mem.budget,
+                keys: eng.key_count() as u64,
+                evicted_keys: eng.stats.evicted_keys,
+                lazyfree_pending_objects: eng.mem.lazy.pending_objects() as u64,
+                lazyfreed_objects: eng.mem.lazy.freed_objects,
+                tables: eng
+                    .dbs
+                    .iter()
+                    .map(|d| d.table.overhead_bytes() as u64)
+                    .collect(),
+            }],
         }
     }
 
@@ -87,11 +118,13 @@ impl ShardStats {
         self.net.net_output_bytes += o.net.net_output_bytes;
         self.net.reads += o.net.reads;
         self.net.writes += o.net.writes;
+        self.mem.extend(o.mem.iter().cloned());
     }
 }
 
 /// What the INFO text needs beyond the shards' counters.
 pub struct ServerFacts<'a> {
+    pub memory: crate::memory::Picture,
     pub port: u16,
     pub hz: u32,
     pub maxclients: usize,
@@ -115,8 +148,9 @@ const SECTIONS: &[&str] = &[
     "commandstats",
     "errorstats",
     "keyspace",
+    "shards",
 ];
-const ALL_ONLY: &[&str] = &["commandstats"];
+const ALL_ONLY: &[&str] = &["commandstats", "shards"];
 
 /// Which sections `INFO args...` asks for, in Redis's order.
 pub fn sections(args: &[Vec<u8>]) -> Vec<&'static str> {
@@ -165,27 +199,6 @@ fn rusage() -> (f64, f64) {
     (t(ru.ru_stime), t(ru.ru_utime))
 }
 
-fn rss_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    pages * 4096
-}
-
-/// jemalloc's figures: (allocated, active, resident).
-pub fn allocator_bytes() -> (u64, u64, u64) {
-    let _ = tikv_jemalloc_ctl::epoch::advance();
-    let get = |r: tikv_jemalloc_ctl::Result<usize>| r.unwrap_or(0) as u64;
-    (
-        get(tikv_jemalloc_ctl::stats::allocated::read()),
-        get(tikv_jemalloc_ctl::stats::active::read()),
-        get(tikv_jemalloc_ctl::stats::resident::read()),
-    )
-}
-
 pub fn render(sections: &[&str], t: &ShardStats, f: &ServerFacts, registry: &Registry) -> String {
     let mut o = String::new();
     for (i, s) in sections.iter().enumerate() {
@@ -228,26 +241,49 @@ pub fn render(sections: &[&str], t: &ShardStats, f: &ServerFacts, registry: &Reg
                 );
             }
             "memory" => {
-                let (allocated, active, resident) = allocator_bytes();
-                let rss = rss_bytes();
-                let frag = if allocated > 0 {
-                    rss as f64 / allocated as f64
-                } else {
-                    0.0
-                };
+                let m = &f.memory;
+                let lazy_pending: u64 = t.mem.iter().map(|s| s.lazyfree_pending_objects).sum();
+                let lazyfreed: u64 = t.mem.iter().map(|s| s.lazyfreed_objects).sum();
                 let _ = write!(
                     o,
-                    "# Memory\r\nused_memory:{allocated}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\n\
-                     used_memory_rss_human:{}\r\nused_memory_peak:{allocated}\r\nused_memory_peak_human:{}\r\n\
-                     used_memory_dataset:{allocated}\r\nallocator_allocated:{allocated}\r\nallocator_active:{active}\r\n\
-                     allocator_resident:{resident}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\n\
-                     mem_fragmentation_ratio:{frag:.2}\r\nmem_allocator:jemalloc\r\nlazyfree_pending_objects:0\r\n",
-                    human(allocated),
-                    human(rss),
-                    human(allocated),
+                    "# Memory\r\nused_memory:{}\r\nused_memory_human:{}\r\nused_memory_rss:{}\r\n\
+                     used_memory_rss_human:{}\r\nused_memory_peak:{}\r\nused_memory_peak_human:{}\r\n\
+                     used_memory_peak_perc:{:.2}%\r\nused_memory_overhead:{}\r\nused_memory_startup:{}\r\n\
+                     used_memory_dataset:{}\r\nused_memory_dataset_perc:{:.2}%\r\n\
+                     allocator_allocated:{}\r\nallocator_active:{}\r\nallocator_resident:{}\r\n\
+                     maxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\n\
+                     allocator_frag_ratio:{:.2}\r\nallocator_frag_bytes:{}\r\n\
+                     allocator_rss_ratio:{:.2}\r\nallocator_rss_bytes:{}\r\n\
+                     rss_overhead_ratio:{:.2}\r\nrss_overhead_bytes:{}\r\n\
+                     mem_fragmentation_ratio:{:.2}\r\nmem_fragmentation_bytes:{}\r\n\
+                     mem_allocator:jemalloc\r\nlazyfree_pending_objects:{}\r\nlazyfreed_objects:{}\r\n",
+                    m.allocated,
+                    human(m.allocated),
+                    m.rss,
+                    human(m.rss),
+                    m.peak,
+                    human(m.peak),
+                    100.0 * ratio(m.allocated, m.peak),
+                    m.overhead(),
+                    m.startup,
+                    m.dataset(),
+                    100.0 * ratio(m.dataset(), m.allocated.saturating_sub(m.startup)),
+                    m.allocated,
+                    m.active,
+                    m.resident,
                     f.maxmemory,
                     human(f.maxmemory),
-                    f.maxmemory_policy
+                    f.maxmemory_policy,
+                    ratio(m.active, m.allocated),
+                    m.active as i64 - m.allocated as i64,
+                    ratio(m.resident, m.active),
+                    m.resident as i64 - m.active as i64,
+                    ratio(m.rss, m.resident),
+                    m.rss as i64 - m.resident as i64,
+                    m.frag(),
+                    m.rss as i64 - m.allocated as i64,
+                    lazy_pending,
+                    lazyfreed,
                 );
             }
             "persistence" => {
@@ -328,6 +364,17 @@ pub fn render(sections: &[&str], t: &ShardStats, f: &ServerFacts, registry: &Reg
                     if *keys > 0 {
                         let _ = write!(o, "db{db}:keys={keys},expires={expires},avg_ttl=0\r\n");
                     }
+                }
+            }
+            "shards" => {
+                o.push_str("# Shards\r\n");
+                for m in &t.mem {
+                    let _ = write!(
+                        o,
+                        "shard{}:used_memory={},budget={},keys={},evicted_keys={},\
+                         lazyfree_pending_objects={}\r\n",
+                        m.id, m.used, m.budget, m.keys, m.evicted_keys, m.lazyfree_pending_objects
+                    );
                 }
             }
             _ => {}

@@ -8,6 +8,7 @@ pub mod config;
 pub mod conn;
 pub mod info;
 pub mod listen;
+pub mod memory;
 pub mod post;
 pub mod resp;
 pub mod router;

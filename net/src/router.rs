@@ -117,6 +117,12 @@ pub enum Op {
     Configure(crate::shard::Setting),
     /// CONFIG RESETSTAT.
     ResetStats,
+    /// What this shard holds and has evicted, for the budget rebalancer.
+    MemReport,
+    /// This shard's new share of `maxmemory`.
+    Budget(u64),
+    /// MEMORY USAGE of a key of database `db` (Count, or -1 when absent).
+    MemoryUsage { db: u8, key: Vec<u8> },
 }
 
 pub struct Request {
@@ -140,6 +146,7 @@ pub enum Reply {
         next: u64,
     },
     Key(Option<Vec<u8>>),
+    Mem(crate::memory::MemReport),
     Done,
 }
 

@@ -8,7 +8,7 @@ use crate::shard::ShardState;
 use glommio::{LocalExecutorBuilder, Placement};
 use std::os::fd::{AsRawFd, FromRawFd};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::sync::{Arc, Barrier, Mutex, OnceLock};
 
@@ -75,21 +75,20 @@ pub fn run(plan: Plan) -> Result<(), String> {
     }
     let exchange = Arc::new(Exchange::new(shards));
     let (ready_tx, ready_rx) = mpsc::channel::<Result<usize, String>>();
-    let connected = Arc::new(AtomicUsize::new(0));
+    let shared = Arc::new(crate::shard::Shared::default());
+    crate::memory::set_background_thread(config.jemalloc_bg_thread);
     let mut handles = Vec::new();
     for shard in 0..shards {
         let cpu = cpus[shard % cpus.len()];
         let config = config.clone();
         let exchange = exchange.clone();
         let ready = ready_tx.clone();
-        let connected = connected.clone();
+        let shared = shared.clone();
         let handle = LocalExecutorBuilder::new(Placement::Fixed(cpu))
             .name(&format!("shard-{shard}"))
             .io_memory(IO_MEMORY)
             .spawn(move || async move {
-                if let Err(e) =
-                    shard_main(shard, shards, config, &exchange, connected, &ready).await
-                {
+                if let Err(e) = shard_main(shard, shards, config, &exchange, shared, &ready).await {
                     let _ = ready.send(Err(e));
                 }
             })
@@ -104,6 +103,12 @@ pub fn run(plan: Plan) -> Result<(), String> {
             Err(_) => return Err("a shard stopped during start-up".into()),
         }
     }
+    let (startup, _, _) = crate::memory::allocator_bytes();
+    shared
+        .mem
+        .startup
+        .store(startup, std::sync::atomic::Ordering::Relaxed);
+    shared.mem.note(startup);
     println!(
         "ringcache {} ready to accept connections: port={} shards={} cpus={:?}",
         env!("CARGO_PKG_VERSION"),
@@ -156,7 +161,7 @@ async fn shard_main(
     nshards: usize,
     config: Config,
     exchange: &Exchange,
-    connected: Arc<AtomicUsize>,
+    shared: Arc<crate::shard::Shared>,
     ready: &mpsc::Sender<Result<usize, String>>,
 ) -> Result<(), String> {
     let registry = Rc::new(crate::commands::registry());
@@ -185,12 +190,15 @@ async fn shard_main(
         }
     }
     let state = Rc::new(ShardState::new(
-        id, nshards, config, registry, post, connected, ring,
+        id, nshards, config, registry, post, shared, ring,
     ));
     crate::conn::hint_arrivals(&state);
     glommio::spawn_local(state.clone().serve_mail()).detach();
     glommio::spawn_local(state.clone().expire_loop()).detach();
     glommio::spawn_local(state.clone().clients_cron()).detach();
+    if id == 0 {
+        glommio::spawn_local(crate::memory::rebalance_loop(state.clone())).detach();
+    }
     let accepts: Vec<_> = listeners
         .into_iter()
         .map(|l| glommio::spawn_local(accept_loop(state.clone(), l)))
@@ -216,8 +224,8 @@ async fn accept_loop(state: Rc<ShardState>, listener: std::net::TcpListener) {
         // SAFETY: the ring just handed us this fd for the accepted socket.
         let sock = unsafe { std::net::TcpStream::from_raw_fd(res) };
         let max = state.config.borrow().maxclients as usize;
-        if state.connected.fetch_add(1, Ordering::Relaxed) >= max {
-            state.connected.fetch_sub(1, Ordering::Relaxed);
+        if state.shared.connected.fetch_add(1, Ordering::Relaxed) >= max {
+            state.shared.connected.fetch_sub(1, Ordering::Relaxed);
             state.clients.borrow_mut().rejected += 1;
             glommio::spawn_local(refuse(state.clone(), sock)).detach();
             state.ring.stir();

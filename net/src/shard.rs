@@ -51,10 +51,8 @@ pub struct ShardState {
     /// Owner shard of each of the 16384 slots (a flat array, as the design says).
     owners: Box<[u8]>,
     pub net: RefCell<NetStats>,
-    /// Clients connected on every shard together, for `maxclients`. The one
-    /// count shared between shards: touched once per accept and once per
-    /// close, never per command, so it costs the data path nothing.
-    pub connected: Arc<AtomicUsize>,
+    /// What every shard shares (never touched per command).
+    pub shared: Arc<Shared>,
     pub started: Instant,
     /// The shard's socket ring (accepts, receives, sends).
     pub ring: Rc<crate::uring::Ring>,
@@ -63,6 +61,17 @@ pub struct ShardState {
     /// Replies this shard waits for, by request id (a slot index, reused).
     waiting: RefCell<Vec<Awaited>>,
     free_waiting: RefCell<Vec<u32>>,
+}
+
+/// The few figures shared by every shard.
+#[derive(Default)]
+pub struct Shared {
+    /// Clients connected on every shard together, for `maxclients`:
+    /// touched once per accept and once per close, never per command, so it
+    /// costs the data path nothing.
+    pub connected: AtomicUsize,
+    /// The memory peak and start-up figure.
+    pub mem: crate::memory::ServerMem,
 }
 
 pub fn unix_ms() -> u64 {
@@ -79,11 +88,16 @@ impl ShardState {
         config: Config,
         registry: Rc<Registry>,
         post: Option<Arc<Post>>,
-        connected: Arc<AtomicUsize>,
+        shared: Arc<Shared>,
         ring: Rc<crate::uring::Ring>,
     ) -> Self {
         let mut engine = Shard::new(id, nshards, config.databases, registry.clone());
         apply_engine_conf(&mut engine, &config);
+        // Built on the shard's own thread: the meter reads this thread's counters.
+        engine.mem.set_meter(crate::memory::thread_meter());
+        engine
+            .mem
+            .set_budget(equal_share(config.maxmemory, nshards));
         engine.now_ms = unix_ms();
         let owners = (0..engine::slot::SLOTS as u16)
             .map(|s| engine::slot::slot_owner(s, nshards) as u8)
@@ -97,7 +111,7 @@ impl ShardState {
             registry,
             owners,
             net: RefCell::new(NetStats::default()),
-            connected,
+            shared,
             started: Instant::now(),
             ring,
             post,
@@ -250,12 +264,40 @@ impl ShardState {
                         let mut config = self.config.borrow_mut();
                         let refs: Vec<(&[u8], &[u8])> =
                             pairs.iter().map(|(k, v)| (&k[..], &v[..])).collect();
+                        let limit = config.maxmemory;
                         // Already validated where it was received; a failure here cannot happen.
                         let _ = config.set(&refs);
                         apply_engine_conf(&mut eng, &config);
+                        // A new limit starts as an equal split; the
+                        // rebalancer moves it where it is needed.
+                        if self.id == 0 {
+                            crate::memory::set_background_thread(config.jemalloc_bg_thread);
+                        }
+                        if config.maxmemory != limit {
+                            let share = equal_share(config.maxmemory, self.nshards);
+                            eng.mem.set_budget(share);
+                        }
                     }
                 }
                 Reply::Done
+            }
+            Op::MemReport => Reply::Mem(crate::memory::MemReport {
+                used: eng.mem.used(),
+                evicted: eng.mem.take_evicted(),
+                budget: eng.mem.budget,
+            }),
+            Op::Budget(b) => {
+                // A limit removed meanwhile stays removed.
+                if self.config.borrow().maxmemory != 0 {
+                    eng.mem.set_budget(b);
+                }
+                Reply::Done
+            }
+            Op::MemoryUsage { db, key } => {
+                let mut ctx = engine::Ctx::new(&mut eng, db as usize);
+                Reply::Count(
+                    engine::cmd::server::memory_usage(&mut ctx, &key).map_or(-1, |n| n as i64),
+                )
             }
             Op::ResetStats => {
                 eng.stats = Default::default();
@@ -315,16 +357,27 @@ impl ShardState {
     }
 
     /// The active expiry sweep: `hz` times a second, at most 1 ms a tick so a
-    /// sweep never shows in the tail latency of the requests it interleaves with.
+    /// sweep never shows in the tail latency of the requests it interleaves
+    /// with. Then the housework (eviction left behind, lazy free), in steps
+    /// of at most HOUSEWORK_STEP with a turn for every other task between
+    /// two, until none is left.
     pub async fn expire_loop(self: Rc<Self>) {
         loop {
             let hz = self.config.borrow().hz.clamp(1, 500) as u64;
             self.ring
                 .sleep(std::time::Duration::from_millis(1000 / hz))
                 .await;
-            let mut eng = self.engine.borrow_mut();
-            eng.now_ms = unix_ms();
-            eng.active_expire(std::time::Duration::from_millis(1));
+            {
+                let mut eng = self.engine.borrow_mut();
+                eng.now_ms = unix_ms();
+                eng.active_expire(std::time::Duration::from_millis(1));
+            }
+            while self.engine.borrow_mut().housework(HOUSEWORK_STEP) {
+                // Our own turn again after everyone else's: the driver must
+                // not sleep in the ring meanwhile.
+                self.ring.stir();
+                futures_lite::future::yield_now().await;
+            }
         }
     }
 }
@@ -345,8 +398,39 @@ fn prefetch_keys<'a>(eng: &Shard, cmds: impl Iterator<Item = (&'a RemoteCmd, Arg
     eng.prefetch(usize::from(db), in_db);
 }
 
+/// The longest one step of housework (eviction in the background, lazy
+/// free) keeps the shard from its clients: a GET waiting behind one waits
+/// at most this long.
+const HOUSEWORK_STEP: std::time::Duration = std::time::Duration::from_micros(500);
+
+/// A shard's share of `maxmemory` before the rebalancer has looked (0: no limit).
+pub fn equal_share(maxmemory: u64, nshards: usize) -> u64 {
+    match maxmemory {
+        0 => 0,
+        m => (m / nshards.max(1) as u64).max(1),
+    }
+}
+
 /// Copies the settings the engine consults into the engine shard.
 pub fn apply_engine_conf(eng: &mut Shard, config: &Config) {
-    eng.conf.lfu = config.maxmemory_policy.name().contains("lfu");
+    use engine::memory::{lfu::LfuConf, LazyConf, MemConf, Policy};
     eng.conf.debug_enabled = config.enable_debug_command != crate::config::DebugCommand::No;
+    let policy = Policy::from_name(config.maxmemory_policy.name())
+        .expect("the config's policy names are the engine's");
+    eng.mem.conf = MemConf {
+        policy,
+        samples: config.maxmemory_samples as usize,
+        tenacity: config.maxmemory_eviction_tenacity,
+        lfu: LfuConf {
+            log_factor: config.lfu_log_factor,
+            decay_time: config.lfu_decay_time,
+        },
+        lazy: LazyConf {
+            eviction: config.lazyfree_lazy_eviction,
+            expire: config.lazyfree_lazy_expire,
+            server_del: config.lazyfree_lazy_server_del,
+            user_del: config.lazyfree_lazy_user_del,
+            user_flush: config.lazyfree_lazy_user_flush,
+        },
+    };
 }

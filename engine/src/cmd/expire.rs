@@ -104,7 +104,7 @@ fn expire_generic(
         return Ok(());
     }
     if when <= now as i64 {
-        ctx.delete(key);
+        ctx.delete_expired(key);
     } else {
         ctx.set_expire(key, when as u64);
     }

@@ -9,6 +9,8 @@
 
 use crate::args::Args;
 use crate::error::{CmdError, CmdResult};
+use crate::memory::evict::idle_seconds;
+use crate::memory::lfu;
 use crate::reply::Out;
 use crate::shard::Ctx;
 use crate::spec::{CommandSpec, Exec, Merge, Route};
@@ -42,12 +44,26 @@ impl Ctx<'_> {
     }
 }
 
-/// DEL and UNLINK. UNLINK frees synchronously too: the engine has no
-/// background thread to hand a large value to.
+/// DEL: frees at once, unless `lazyfree-lazy-user-del` makes it UNLINK.
 fn del(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
+    let lazy = ctx.shard.mem.conf.lazy.user_del;
+    remove_keys(ctx, args, lazy, out)
+}
+
+/// UNLINK: a large value goes to the lazy-free queue, freed in steps
+/// between the shard's passes, so the reply does not wait for it.
+fn unlink(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
+    remove_keys(ctx, args, true, out)
+}
+
+fn remove_keys(ctx: &mut Ctx, args: &Args, lazy: bool, out: &mut Out) -> CmdResult {
     let mut n = 0;
     for key in args.iter().skip(1) {
-        n += ctx.delete(key) as i64;
+        n += if lazy {
+            ctx.unlink(key)
+        } else {
+            ctx.delete(key)
+        } as i64;
     }
     ctx.dirty(n as u64);
     out.int(n);
@@ -176,7 +192,7 @@ fn copy(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
     if dst_db == ctx.db && src == dst {
         return Err(SAME_OBJECT);
     }
-    let lru = ctx.shard.lru_clock();
+    let lru = ctx.shard.new_clock();
     let Some(e) = ctx.read(src) else {
         out.int(0);
         return Ok(());
@@ -228,33 +244,6 @@ fn help_reply(out: &mut Out, cmd: &[u8], lines: &[&str]) {
     out.simple("    Prints this help.");
 }
 
-/// Redis's LRU clock wraps at 24 bits.
-const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
-
-/// Seconds since `lru`, across one wrap of the clock (Redis's estimateObjectIdleTime).
-fn idle_seconds(lru: u32, clock: u32) -> u32 {
-    if clock >= lru {
-        clock - lru
-    } else {
-        clock + (LRU_CLOCK_MAX - lru)
-    }
-}
-
-/// OBJECT FREQ's counter, decayed by one per idle minute (Redis's
-/// LFUDecrAndReturn with the default lfu-decay-time of 1). Under an LFU
-/// policy the entry's `lru` field holds Redis's layout: the last decrement
-/// time in minutes (16 bits) above an 8-bit logarithmic counter.
-fn lfu_counter(lru: u32, now_ms: u64) -> u32 {
-    let (ldt, counter) = (lru >> 8, lru & 0xFF);
-    let now_min = ((now_ms / 60_000) & 0xFFFF) as u32;
-    let elapsed = if now_min >= ldt {
-        now_min - ldt
-    } else {
-        0xFFFF - ldt + now_min
-    };
-    counter.saturating_sub(elapsed)
-}
-
 /// OBJECT REFCOUNT. Values are never shared here, but Redis shares the
 /// integers 0..10000 (reporting INT_MAX) unless an LRU/LFU policy needs
 /// per-key clocks; clients and tests look for that, so it is reported alike.
@@ -293,7 +282,8 @@ fn object(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
         help_reply(out, args.get(0), OBJECT_HELP);
         return Ok(());
     }
-    let (lfu, clock, now) = (ctx.shard.conf.lfu, ctx.shard.lru_clock(), ctx.now());
+    let (lfu, clock) = (ctx.shard.lfu(), ctx.shard.lru_clock());
+    let (now_min, lfu_conf) = (lfu::minutes(ctx.now()), ctx.shard.mem.conf.lfu);
     let Some(e) = ctx.lookup_notouch(args.get(2)) else {
         out.null();
         return Ok(());
@@ -304,7 +294,7 @@ fn object(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
         "idletime" if lfu => return Err(CmdError::Static(LFU_SELECTED)),
         "idletime" => out.int(idle_seconds(e.lru(), clock) as i64),
         _ if !lfu => return Err(CmdError::Static(LFU_NOT_SELECTED)),
-        _ => out.int(lfu_counter(e.lru(), now) as i64),
+        _ => out.int(lfu::decayed(e.lru(), now_min, lfu_conf) as i64),
     }
     Ok(())
 }
@@ -347,7 +337,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "unlink",
         flags: "write fast",
         acl: "keyspace write fast",
-        exec: Exec::Shard(del),
+        exec: Exec::Shard(unlink),
         summary: "Asynchronously deletes one or more keys.",
         since: "4.0.0",
         ..MULTI_KEY
@@ -707,7 +697,7 @@ mod tests {
     fn object_under_lfu() {
         let mut h = Harness::new();
         h.run(&["SET", "k", "1"]);
-        h.shard.conf.lfu = true;
+        h.shard.mem.conf.policy = crate::memory::Policy::AllkeysLfu;
         assert_eq!(h.run(&["OBJECT", "REFCOUNT", "k"]), R::Int(1));
         let minutes = (h.shard.now_ms / 60_000) as u32 & 0xFFFF;
         h.shard.dbs[0]
@@ -733,7 +723,7 @@ mod tests {
     #[test]
     fn idle_time_survives_a_wrap_of_the_lru_clock() {
         assert_eq!(super::idle_seconds(10, 25), 15);
-        assert_eq!(super::idle_seconds(super::LRU_CLOCK_MAX - 5, 4), 9);
+        assert_eq!(super::idle_seconds((1 << 24) - 1 - 5, 4), 9);
     }
 
     #[test]

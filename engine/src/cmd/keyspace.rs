@@ -12,7 +12,7 @@ use crate::cmd::keys::db_index;
 use crate::error::{CmdError, CmdResult};
 use crate::glob::glob_match;
 use crate::reply::Out;
-use crate::shard::Ctx;
+use crate::shard::{Ctx, Shard};
 use crate::spec::{CommandSpec, Exec, Merge, Route};
 use crate::table::{Entry, POS_END};
 
@@ -36,36 +36,43 @@ fn keys(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
     Ok(())
 }
 
-/// FLUSHDB's and FLUSHALL's only option: ASYNC or SYNC. Both free at once, for
-/// the same reason as UNLINK.
-fn check_flush_args(args: &Args) -> CmdResult {
+/// FLUSHDB's and FLUSHALL's only option: ASYNC or SYNC. Without one,
+/// `lazyfree-lazy-user-flush` decides. True for ASYNC.
+fn flush_is_async(ctx: &Ctx, args: &Args) -> Result<bool, CmdError> {
     match args.len() {
-        1 => Ok(()),
-        2 if args.is(1, "async") || args.is(1, "sync") => Ok(()),
+        1 => Ok(ctx.shard.mem.conf.lazy.user_flush),
+        2 if args.is(1, "async") => Ok(true),
+        2 if args.is(1, "sync") => Ok(false),
         _ => Err(CmdError::Syntax),
     }
 }
 
 /// Empties database `db` of this shard; counts the keys removed as changes.
-fn flush_db(ctx: &mut Ctx, db: usize) {
-    let db = &mut ctx.shard.dbs[db];
+/// ASYNC hands the old table to the lazy-free queue: the reply does not wait
+/// for millions of frees, and the shard frees them in steps between passes.
+fn flush_db(ctx: &mut Ctx, db: usize, lazy: bool) {
+    let Shard { dbs, mem, .. } = &mut *ctx.shard;
+    let db = &mut dbs[db];
     let removed = db.table.len() as u64;
-    db.table.clear();
+    let old = std::mem::take(&mut db.table);
+    if lazy {
+        mem.lazy.free_table(old);
+    }
     db.volatile = 0;
     ctx.dirty(removed);
 }
 
 fn flushdb(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
-    check_flush_args(args)?;
-    flush_db(ctx, ctx.db);
+    let lazy = flush_is_async(ctx, args)?;
+    flush_db(ctx, ctx.db, lazy);
     out.ok();
     Ok(())
 }
 
 fn flushall(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
-    check_flush_args(args)?;
+    let lazy = flush_is_async(ctx, args)?;
     for db in 0..ctx.shard.dbs.len() {
-        flush_db(ctx, db);
+        flush_db(ctx, db, lazy);
     }
     out.ok();
     Ok(())

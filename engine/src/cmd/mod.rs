@@ -12,7 +12,7 @@ use crate::args::Args;
 use crate::error::{CmdError, CmdResult};
 use crate::reply::Out;
 use crate::shard::{Ctx, Shard};
-use crate::spec::{CommandSpec, Exec};
+use crate::spec::{CommandSpec, Exec, FLAG_DENYOOM};
 
 /// The engine's command tables; the network layer adds its own.
 pub fn tables() -> Vec<&'static [CommandSpec]> {
@@ -33,9 +33,26 @@ pub fn execute(shard: &mut Shard, db: usize, id: u16, args: &Args, out: &mut Out
     let Exec::Shard(handler) = spec.exec else {
         unreachable!("{} is run by the network layer", spec.name)
     };
+    // With no limit set this is one load and a branch: the meter is read
+    // only when a budget exists, and only for commands that may grow memory.
+    if shard.mem.budget != 0 && shard.registry.flags(id) & FLAG_DENYOOM != 0 {
+        if let Err(e) = shard.make_room() {
+            reject(shard, id, &e, out);
+            return;
+        }
+    }
     let start = crate::clock::ticks();
     let result = handler(&mut Ctx::new(shard, db), args, out);
     finish(shard, id, start, result, out);
+}
+
+/// Counts a command refused before it ran (as Redis's rejected_calls) and
+/// writes its error.
+fn reject(shard: &mut Shard, id: u16, e: &CmdError, out: &mut Out) {
+    shard.cmd_stats[id as usize].rejected_calls += 1;
+    let text = e.to_string();
+    shard.count_error(&text);
+    out.error(&text);
 }
 
 /// Counts a command that ran since `start` (ticks) in commandstats, and

@@ -177,42 +177,12 @@ fn command(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
     Ok(())
 }
 
-/// MEMORY USAGE key [SAMPLES n]: the bytes a key takes (its table slot,
-/// plus what its key and value hold on the heap); MEMORY HELP.
-fn memory(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
-    if args.is(1, "USAGE") && args.len() >= 3 {
-        let mut i = 3;
-        while i < args.len() {
-            if args.is(i, "SAMPLES") && i + 1 < args.len() {
-                crate::cmd::int_arg(args.get(i + 1))?;
-                i += 2;
-            } else {
-                return Err(CmdError::Syntax);
-            }
-        }
-        match ctx.lookup(args.get(2)) {
-            None => out.null(),
-            Some(e) => {
-                // The slot, the block, and a large value's own buffer.
-                let bytes = std::mem::size_of::<crate::table::Entry>() + e.mem_bytes();
-                out.int(bytes as i64);
-            }
-        }
-        return Ok(());
-    }
-    if args.is(1, "HELP") && args.len() == 2 {
-        let lines = [
-            "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-            "USAGE <key> [SAMPLES <count>]",
-            "    Return memory in bytes used by <key> and its value. Nested values are",
-            "    sampled up to <count> times (default: 5, 0 means sample all).",
-            "HELP",
-            "    Print this help.",
-        ];
-        out.help(&lines);
-        return Ok(());
-    }
-    Err(CmdError::bad_subcommand("MEMORY", args.get(1)))
+/// MEMORY USAGE's figure for `key`: its table slot, its block, and a large
+/// value's own buffer (the network layer runs MEMORY; SAMPLES concerns
+/// nested values, which strings do not have). `None` when absent.
+pub fn memory_usage(ctx: &mut Ctx, key: &[u8]) -> Option<usize> {
+    let e = ctx.lookup(key)?;
+    Some(std::mem::size_of::<crate::table::Entry>() + e.mem_bytes())
 }
 
 /// FUNCTION: the functions library. Scripting is not built yet, so no
@@ -230,19 +200,6 @@ fn function(_ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
 }
 
 pub static COMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        name: "memory",
-        arity: -2,
-        flags: "readonly",
-        keys: (2, 2, 1),
-        acl: "slow",
-        route: Route::Keyed,
-        exec: Exec::Shard(memory),
-        group: "server",
-        summary: "A container for memory diagnostics commands.",
-        since: "4.0.0",
-        subcommands: &["usage", "help"],
-    },
     CommandSpec {
         name: "function",
         arity: -2,

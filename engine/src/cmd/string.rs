@@ -113,7 +113,7 @@ pub(crate) fn reply_value(ctx: &mut Ctx, key: &[u8], out: &mut Out) -> CmdResult
 /// as expired all the same).
 pub(crate) fn store(ctx: &mut Ctx, key: &[u8], val: StrVal<'_>, expire_at: u64) {
     if expire_at != 0 && expire_at <= ctx.now() {
-        if ctx.delete(key) {
+        if ctx.delete_expired(key) {
             ctx.shard.stats.expired_keys += 1;
         }
     } else {
@@ -144,7 +144,7 @@ fn get(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
 
 fn getdel(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
     reply_value(ctx, args.get(1), out)?;
-    if ctx.delete(args.get(1)) {
+    if ctx.delete_implicit(args.get(1)) {
         ctx.dirty(1);
     }
     Ok(())

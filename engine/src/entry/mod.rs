@@ -430,6 +430,34 @@ impl Entry {
         shape.size() + shared
     }
 
+    /// The one allocation of at least `min` bytes this entry holds alone,
+    /// as (start, length) of its value's bytes: a grown string's block, or
+    /// a large value's buffer that no reply in flight shares. Lazy free
+    /// hands such a region's pages back to the kernel in steps before the
+    /// entry is dropped; the bytes before the region (the block's header,
+    /// the buffer's counts) are left alone, so the drop still reads them.
+    pub fn large_region(&self, min: usize) -> Option<(*mut u8, usize)> {
+        let shape = self.shape();
+        match shape.kind {
+            Kind::Grow if shape.size() >= min => {
+                let at = shape.val_at();
+                // SAFETY: `at` is inside the block, which is `size()` long.
+                let start = unsafe { self.ptr().as_ptr().add(at) };
+                Some((start, shape.size() - at))
+            }
+            Kind::Shared => {
+                let (data, len) = shared_parts(self.bytes(shape.used()), &shape);
+                let raw = std::ptr::slice_from_raw_parts(data, len);
+                // SAFETY: a live `Rc<[u8]>` this block holds a count of; the
+                // handle only reads the counts and is never dropped.
+                let rc = std::mem::ManuallyDrop::new(unsafe { Rc::from_raw(raw) });
+                let alone = Rc::strong_count(&rc) == 1 && Rc::weak_count(&rc) == 0;
+                (alone && len >= min).then_some((data as *mut u8, len))
+            }
+            _ => None,
+        }
+    }
+
     /// Drops a Shared value's `Rc` (the block still points at it: the caller
     /// rewrites or frees the block next).
     fn release_shared(&mut self, shape: &Shape) {

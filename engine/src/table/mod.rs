@@ -184,17 +184,18 @@ impl Table {
         i.map(|i| self.seg_mut(s).get_mut(i))
     }
 
-    /// One probe for a read: the live entry, or `Err(true)` when the key was
-    /// there but its time (Unix ms) had passed and it has just been removed.
-    pub fn get_live(&mut self, key: &[u8], now: u64) -> Result<&mut Entry, bool> {
+    /// One probe for a read: the live entry, or `Err(Some(entry))` when the
+    /// key was there but its time (Unix ms) had passed: removed, and handed
+    /// back for the caller to count and free.
+    pub fn get_live(&mut self, key: &[u8], now: u64) -> Result<&mut Entry, Option<Entry>> {
         let (s, Some(i)) = self.find(key) else {
-            return Err(false);
+            return Err(None);
         };
         let at = self.seg(s).get(i).expire_at();
         if at != 0 && at <= now {
-            self.seg_mut(s).remove(i);
+            let e = self.seg_mut(s).remove(i);
             self.len -= 1;
-            return Err(true);
+            return Err(Some(e));
         }
         Ok(self.seg_mut(s).get_mut(i))
     }
@@ -449,6 +450,50 @@ impl Table {
         self.all_segments().flat_map(Segment::iter)
     }
 
+    /// Hands `f` the entries found from a random point (`r` picks the
+    /// segment and the slot), slot after slot and on into the next
+    /// segments, until `f` answers false or `max_slots` slots were looked
+    /// at: eviction's sample. Segments hold similar numbers of keys (each
+    /// is at least 70% full past the first split), so every key is about
+    /// as likely to be the first one found.
+    pub fn sample(&self, r: u64, max_slots: usize, mut f: impl FnMut(&Entry) -> bool) {
+        if self.len == 0 {
+            return;
+        }
+        let mut s = (r % self.nsegs as u64) as usize;
+        let mut at = (r >> 32) as usize;
+        let mut looked = 0;
+        while looked < max_slots {
+            let seg = self.seg(s);
+            let cap = seg.capacity();
+            at = if cap == 0 { 0 } else { at % cap };
+            while at < cap && looked < max_slots {
+                if let Some(e) = seg.slot(at) {
+                    if !f(e) {
+                        return;
+                    }
+                }
+                at += 1;
+                looked += 1;
+            }
+            // An empty first segment still counts, so a walk always ends.
+            looked += (cap == 0) as usize;
+            s = (s + 1) % self.nsegs;
+            at = 0;
+        }
+    }
+
+    /// The table's entries, to be freed a segment at a time (lazy free):
+    /// everything else the table holds is freed now.
+    pub fn doom(self) -> Doomed {
+        let len = self.len;
+        let Table { segs, .. } = self;
+        Doomed {
+            segs: segs.into_iter().flatten().collect(),
+            len,
+        }
+    }
+
     /// Bytes the table itself holds (slots, directory, segment list, arrays
     /// kept ready), not the entries' blocks.
     pub fn overhead_bytes(&self) -> usize {
@@ -460,6 +505,31 @@ impl Table {
             + self.spare_dir.bytes()
             + self.scratch.capacity() * std::mem::size_of::<(Entry, NextBits)>()
             + self.unread.capacity() * 2
+    }
+}
+
+/// A table's segments, waiting to be freed (see `Table::doom`).
+pub struct Doomed {
+    segs: Vec<Segment>,
+    len: usize,
+}
+
+impl Doomed {
+    /// Entries still to free.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Frees one segment's entries (at most MAX_CAP); false once none is left.
+    pub fn free_segment(&mut self) -> bool {
+        if let Some(seg) = self.segs.pop() {
+            self.len -= seg.len();
+        }
+        !self.segs.is_empty()
     }
 }
 

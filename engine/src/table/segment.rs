@@ -267,6 +267,11 @@ impl Segment {
         None
     }
 
+    /// The entry in slot `i`, if any (sampling reads slots in place).
+    pub fn slot(&self, i: usize) -> Option<&Entry> {
+        self.slots[i].as_ref()
+    }
+
     pub fn get(&self, i: usize) -> &Entry {
         self.slots[i].as_ref().expect("an occupied slot")
     }

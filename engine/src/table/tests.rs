@@ -93,9 +93,17 @@ fn expired_entries_go_on_read_and_in_the_sweep() {
         let k = format!("x:{i}");
         t.insert_new(Entry::new(k.as_bytes(), Value::Str(StrVal::Int(1)), at, 0));
     }
-    assert_eq!(t.get_live(b"x:0", 50).map(|e| e.expire_at()), Ok(100));
-    assert_eq!(t.get_live(b"x:0", 100).map(|_| ()), Err(true));
-    assert_eq!(t.get_live(b"x:0", 100).map(|_| ()), Err(false));
+    assert_eq!(
+        t.get_live(b"x:0", 50).ok().map(|e| e.expire_at()),
+        Some(100)
+    );
+    let expired =
+        |r: Result<&mut Entry, Option<Entry>>| r.err().map(|e| e.map(|e| e.key().to_vec()));
+    assert_eq!(
+        expired(t.get_live(b"x:0", 100)),
+        Some(Some(b"x:0".to_vec()))
+    );
+    assert_eq!(expired(t.get_live(b"x:0", 100)), Some(None));
     let mut gone = 1;
     for s in 0..t.segments() {
         gone += t.sweep_segment(s, |e| e.expire_at() != 0).len();

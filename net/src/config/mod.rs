@@ -73,6 +73,15 @@ pub struct Config {
     pub maxmemory_samples: u32,
     pub lfu_log_factor: u32,
     pub lfu_decay_time: u32,
+    /// 0..=100: how long one command may spend evicting (Redis's curve).
+    pub maxmemory_eviction_tenacity: u32,
+    pub lazyfree_lazy_eviction: bool,
+    pub lazyfree_lazy_expire: bool,
+    pub lazyfree_lazy_server_del: bool,
+    pub lazyfree_lazy_user_del: bool,
+    pub lazyfree_lazy_user_flush: bool,
+    /// jemalloc's background threads return freed pages to the kernel.
+    pub jemalloc_bg_thread: bool,
     /// 1..=10: how much CPU the active expiry sweep may spend.
     pub active_expire_effort: u32,
     pub latency_tracking: bool,
@@ -195,6 +204,13 @@ impl Default for Config {
             maxmemory_samples: 0,
             lfu_log_factor: 0,
             lfu_decay_time: 0,
+            maxmemory_eviction_tenacity: 0,
+            lazyfree_lazy_eviction: false,
+            lazyfree_lazy_expire: false,
+            lazyfree_lazy_server_del: false,
+            lazyfree_lazy_user_del: false,
+            lazyfree_lazy_user_flush: false,
+            jemalloc_bg_thread: false,
             active_expire_effort: 0,
             latency_tracking: false,
             slowlog_log_slower_than: 0,
@@ -386,11 +402,20 @@ mod tests {
         };
         assert_eq!(
             names(&["maxmemory*"]),
-            strings(&["maxmemory", "maxmemory-policy", "maxmemory-samples"])
+            strings(&[
+                "maxmemory",
+                "maxmemory-policy",
+                "maxmemory-samples",
+                "maxmemory-eviction-tenacity"
+            ])
         );
         assert_eq!(
             names(&["MAXMEMORY-*"]),
-            strings(&["maxmemory-policy", "maxmemory-samples"])
+            strings(&[
+                "maxmemory-policy",
+                "maxmemory-samples",
+                "maxmemory-eviction-tenacity"
+            ])
         );
         assert_eq!(
             names(&["port", "p?rt", "PORT", "[p]ort"]),

@@ -215,6 +215,31 @@ params! {
     LfuDecayTime {
         name: "lfu-decay-time", kind: Int { min: 0, max: INT_MAX }, default: "1", set: Runtime,
         get: |c| c.lfu_decay_time.to_string(), put: |c, v| c.lfu_decay_time = v.int() as u32 }
+    MaxmemoryEvictionTenacity {
+        name: "maxmemory-eviction-tenacity", kind: Int { min: 0, max: 100 }, default: "10",
+        set: Runtime,
+        get: |c| c.maxmemory_eviction_tenacity.to_string(),
+        put: |c, v| c.maxmemory_eviction_tenacity = v.int() as u32 }
+    LazyfreeLazyEviction {
+        name: "lazyfree-lazy-eviction", kind: Bool, default: "no", set: Runtime,
+        get: |c| yes_no(c.lazyfree_lazy_eviction), put: |c, v| c.lazyfree_lazy_eviction = v.bool() }
+    LazyfreeLazyExpire {
+        name: "lazyfree-lazy-expire", kind: Bool, default: "no", set: Runtime,
+        get: |c| yes_no(c.lazyfree_lazy_expire), put: |c, v| c.lazyfree_lazy_expire = v.bool() }
+    LazyfreeLazyServerDel {
+        name: "lazyfree-lazy-server-del", kind: Bool, default: "no", set: Runtime,
+        get: |c| yes_no(c.lazyfree_lazy_server_del),
+        put: |c, v| c.lazyfree_lazy_server_del = v.bool() }
+    LazyfreeLazyUserDel {
+        name: "lazyfree-lazy-user-del", kind: Bool, default: "no", set: Runtime,
+        get: |c| yes_no(c.lazyfree_lazy_user_del), put: |c, v| c.lazyfree_lazy_user_del = v.bool() }
+    LazyfreeLazyUserFlush {
+        name: "lazyfree-lazy-user-flush", kind: Bool, default: "no", set: Runtime,
+        get: |c| yes_no(c.lazyfree_lazy_user_flush),
+        put: |c, v| c.lazyfree_lazy_user_flush = v.bool() }
+    JemallocBgThread {
+        name: "jemalloc-bg-thread", kind: Bool, default: "yes", set: Runtime,
+        get: |c| yes_no(c.jemalloc_bg_thread), put: |c, v| c.jemalloc_bg_thread = v.bool() }
     ActiveExpireEffort {
         name: "active-expire-effort", kind: Int { min: 1, max: 10 }, default: "1", set: Runtime,
         get: |c| c.active_expire_effort.to_string(),

@@ -197,7 +197,7 @@ pub(super) fn getex(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
     out.bulk(s.as_bytes(&mut itoa::Buffer::new()));
     match (expire_at, o.ttl) {
         (Some(at), _) if at <= now => {
-            ctx.delete(key);
+            ctx.delete_expired(key);
         }
         (Some(at), _) => {
             ctx.set_expire(key, at);
