@@ -7,9 +7,11 @@
 //!     ask every shard (mailboxes): used bytes, bytes evicted since last time
 //!     other = jemalloc's stats.allocated − Σ used   (threads that are not shards)
 //!     total = maxmemory − other
-//!     demand_i = used_i + evicted_i
+//!     demand_i = used_i + evicted_i   (a shard that evicted: it wants more)
+//!              = used_i + reserve     (one that did not: room to take writes)
 //!     Σ demand ≤ total: budget_i = demand_i + an equal share of what is left
-//!     else:             budget_i = total · demand_i / Σ demand
+//!     else: the shards that did not evict get their demand, the others
+//!           share the rest in proportion to theirs
 //!     a shard's budget grows only into what shrinking shards already gave back
 //! ```
 //!
@@ -95,16 +97,41 @@ pub fn plan_budgets(maxmemory: u64, allocated: u64, reports: &[MemReport]) -> Ve
     let held: u64 = reports.iter().map(|r| r.used).sum();
     let other = allocated.saturating_sub(held);
     let total = maxmemory.saturating_sub(other).max(n);
-    let demand: Vec<u64> = reports.iter().map(|r| r.used + r.evicted).collect();
+    // A shard that did not evict keeps what it holds and some room: a
+    // budget at what it holds would leave a shard with no keys to evict
+    // nothing to take a write with but the OOM error.
+    let reserve = (maxmemory / 128 / n).max(1);
+    let demand: Vec<u64> = reports
+        .iter()
+        .map(|r| r.used + if r.evicted > 0 { r.evicted } else { reserve })
+        .collect();
     let wanted: u64 = demand.iter().sum();
+    let cold: u64 = reports
+        .iter()
+        .zip(&demand)
+        .filter(|(r, _)| r.evicted == 0)
+        .map(|(_, d)| d)
+        .sum();
+    let hot = wanted - cold;
+    let share =
+        |part: u64, of: u64, whole: u64| (part as u128 * of as u128 / whole.max(1) as u128) as u64;
     let target: Vec<u64> = if wanted <= total {
-        let share = (total - wanted) / n;
-        demand.iter().map(|d| d + share).collect()
-    } else {
-        demand
+        let each = (total - wanted) / n;
+        demand.iter().map(|d| d + each).collect()
+    } else if cold < total {
+        reports
             .iter()
-            .map(|&d| (total as u128 * d as u128 / wanted.max(1) as u128) as u64)
+            .zip(&demand)
+            .map(|(r, &d)| {
+                if r.evicted == 0 {
+                    d
+                } else {
+                    share(d, total - cold, hot)
+                }
+            })
             .collect()
+    } else {
+        demand.iter().map(|&d| share(d, total, wanted)).collect()
     };
     // A shrinking shard still holds what it held until it has evicted: a
     // growing one may take only what is not held.
@@ -128,7 +155,7 @@ pub fn plan_budgets(maxmemory: u64, allocated: u64, reports: &[MemReport]) -> Ve
             let b = if t < r.budget || grow_want <= room {
                 t
             } else {
-                (room as u128 * t as u128 / grow_want.max(1) as u128) as u64
+                share(room, t, grow_want)
             };
             b.max(1)
         })
@@ -141,9 +168,9 @@ pub async fn rebalance_loop(state: Rc<ShardState>) {
     loop {
         state.ring.sleep(REBALANCE).await;
         let maxmemory = state.config.borrow().maxmemory;
-        let (allocated, _, _) = allocator_bytes();
-        state.shared.mem.note(allocated);
         if maxmemory == 0 {
+            let (allocated, _, _) = allocator_bytes();
+            state.shared.mem.note(allocated);
             continue;
         }
         let reports: Vec<MemReport> = state
@@ -159,6 +186,10 @@ pub async fn rebalance_loop(state: Rc<ShardState>) {
         if reports.len() != state.nshards || state.config.borrow().maxmemory != maxmemory {
             continue;
         }
+        // Read after the reports: read before, a shard's growth meanwhile
+        // would hide the other threads' share.
+        let (allocated, _, _) = allocator_bytes();
+        state.shared.mem.note(allocated);
         let budgets = plan_budgets(maxmemory, allocated, &reports);
         let mut pending = Vec::with_capacity(budgets.len());
         for (s, b) in budgets.into_iter().enumerate() {
@@ -434,39 +465,42 @@ mod tests {
 
     #[test]
     fn room_left_is_shared_and_a_hot_shard_borrows_from_a_cold_one() {
-        // Both fit: each gets its demand and half of what is left.
+        // Both fit: each gets its demand (what it holds and a reserve of
+        // 1000 / 128 / 2 = 3) and half of what is left.
         assert_eq!(
-            plan_budgets(100, 30, &[r(10, 0, 50), r(20, 0, 50)]),
-            vec![45, 55]
+            plan_budgets(1000, 300, &[r(100, 0, 500), r(200, 0, 500)]),
+            vec![450, 550]
         );
         // Shard 0 evicts while shard 1 sits nearly empty: shard 0 gets
-        // what shard 1 does not use, and the sum stays at the limit.
-        let b = plan_budgets(100, 52, &[r(50, 30, 50), r(2, 0, 50)]);
-        assert_eq!(b, vec![89, 11]);
-        // Still evicting next time: the cold shard keeps what it holds.
-        let b = plan_budgets(100, 91, &[r(89, 10, 89), r(2, 0, 11)]);
-        assert_eq!(b, vec![98, 1]);
+        // what shard 1 does not use but its reserve, the sum stays at the limit.
+        let b = plan_budgets(1000, 520, &[r(500, 600, 500), r(20, 0, 500)]);
+        assert_eq!(b, vec![977, 23]);
+        // A cold shard whose own memory grew past its budget keeps it (and
+        // gets its reserve as the hot one gives back).
+        let b = plan_budgets(1000, 1000, &[r(960, 50, 977), r(40, 0, 23)]);
+        assert_eq!(b, vec![957, 40]);
     }
 
     #[test]
     fn other_threads_memory_comes_off_the_total() {
-        // 10 bytes are held by threads that are not shards.
-        let b = plan_budgets(100, 40, &[r(15, 0, 50), r(15, 0, 50)]);
-        assert_eq!(b, vec![50 - 5, 50 - 5]);
+        // 100 bytes are held by threads that are not shards.
+        let b = plan_budgets(1000, 400, &[r(150, 0, 500), r(150, 0, 500)]);
+        assert_eq!(b, vec![450, 450]);
         // Even when they hold more than the limit, no budget is 0 (no limit).
         assert_eq!(plan_budgets(10, 100, &[r(5, 0, 5), r(5, 0, 5)]), vec![1, 1]);
     }
 
     #[test]
     fn a_growing_shard_waits_for_a_shrinking_one_to_give_back() {
-        // Shard 1 was given 80 and holds 80; shard 0 now evicts hard. Until
-        // shard 1 has come down, shard 0 may only take what is unused.
-        let b = plan_budgets(100, 100, &[r(20, 60, 20), r(80, 0, 80)]);
-        assert!(b[1] < 80, "{b:?}");
-        assert!(b[0] + 80 <= 100, "{b:?}");
+        // Shard 1 was given 800 and holds 800; shard 0 now evicts hard, and
+        // so does shard 1. Until shard 1 has come down, shard 0 may only
+        // take what is unused.
+        let b = plan_budgets(1000, 1000, &[r(200, 600, 200), r(800, 10, 800)]);
+        assert!(b[1] < 800, "{b:?}");
+        assert!(b[0] + 800 <= 1000, "{b:?}");
         // Once it has, shard 0 gets its share.
-        let later = plan_budgets(100, 20 + b[1], &[r(20, 60, b[0]), r(b[1], 0, b[1])]);
+        let later = plan_budgets(1000, 200 + b[1], &[r(200, 600, b[0]), r(b[1], 10, b[1])]);
         assert!(later[0] > b[0], "{later:?}");
-        assert!(later.iter().sum::<u64>() <= 100);
+        assert!(later.iter().sum::<u64>() <= 1000);
     }
 }
