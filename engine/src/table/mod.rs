@@ -49,6 +49,9 @@ use std::hash::BuildHasher;
 /// Cursor positions use the hash's top 48 bits.
 const POS_BITS: u32 = 48;
 pub const POS_END: u64 = 1 << POS_BITS;
+/// Entries a sample reads in one run (see `Table::sample`): a default
+/// eviction sample (`maxmemory-samples` 5) is one run.
+const SAMPLE_RUN: usize = 8;
 /// Keys one `prefetch` call looks at (a pipeline's worth).
 pub const PREFETCH_KEYS: usize = 32;
 /// Segments per chunk of the segment list (which grows by chunks, never by
@@ -456,6 +459,11 @@ impl Table {
     /// at: eviction's sample. Segments hold similar numbers of keys (each
     /// is at least 70% full past the first split), so every key is about
     /// as likely to be the first one found.
+    ///
+    /// Entries are handed over in runs of up to SAMPLE_RUN, every block of
+    /// a run asked for (prefetched) before the first is read: a sample's
+    /// blocks are random memory, and their misses then overlap instead of
+    /// queueing (eviction reads each one's clock).
     pub fn sample(&self, r: u64, max_slots: usize, mut f: impl FnMut(&Entry) -> bool) {
         if self.len == 0 {
             return;
@@ -463,18 +471,27 @@ impl Table {
         let mut s = (r % self.nsegs as u64) as usize;
         let mut at = (r >> 32) as usize;
         let mut looked = 0;
+        let mut run: [Option<&Entry>; SAMPLE_RUN] = [None; SAMPLE_RUN];
         while looked < max_slots {
             let seg = self.seg(s);
             let cap = seg.capacity();
             at = if cap == 0 { 0 } else { at % cap };
             while at < cap && looked < max_slots {
-                if let Some(e) = seg.slot(at) {
+                let mut n = 0;
+                while n < SAMPLE_RUN && at < cap && looked < max_slots {
+                    if let Some(e) = seg.slot(at) {
+                        e.prefetch();
+                        run[n] = Some(e);
+                        n += 1;
+                    }
+                    at += 1;
+                    looked += 1;
+                }
+                for e in run[..n].iter().flatten() {
                     if !f(e) {
                         return;
                     }
                 }
-                at += 1;
-                looked += 1;
             }
             // An empty first segment still counts, so a walk always ends.
             looked += (cap == 0) as usize;
