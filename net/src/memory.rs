@@ -430,13 +430,16 @@ async fn doctor(state: &Rc<ShardState>) -> String {
             p.peak, p.allocated
         ));
     }
-    if p.frag() > 1.4 && p.rss > 10 << 20 {
+    // The allocator's own pages against what it hands out: the process's
+    // RSS also holds code, stacks and the rings' buffers, which are not
+    // fragmentation.
+    let frag = ratio(p.resident, p.allocated);
+    if frag > 1.4 && p.resident - p.allocated > 10 << 20 {
         issues.push(format!(
-            " * High total RSS: the process's resident memory is {:.2} times what is \
-             allocated. After a peak this is expected; otherwise the workload fragments \
-             memory (many sizes freed and allocated in turn). MEMORY PURGE returns dirty \
-             pages; jemalloc's background threads return them over time.",
-            p.frag()
+            " * High fragmentation: the allocator holds {frag:.2} times what it hands out. \
+             After a peak this is expected; otherwise the workload fragments memory (many \
+             sizes freed and allocated in turn). MEMORY PURGE returns dirty pages now; \
+             jemalloc's background threads return them over time."
         ));
     }
     if issues.is_empty() {

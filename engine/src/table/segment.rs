@@ -354,6 +354,11 @@ impl Segment {
         self.slots
     }
 
+    /// The segment's array with whatever it still holds (a doomed table's).
+    pub fn into_entries(self) -> Slots {
+        self.slots
+    }
+
     /// The array size the next growth gives.
     pub fn next_capacity(&self) -> usize {
         let cap = self.slots.len();
