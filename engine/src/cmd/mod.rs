@@ -2,7 +2,9 @@
 //! bottom) and its tests.
 
 pub mod bits;
+pub mod collection;
 pub mod expire;
+pub mod hash;
 pub mod keys;
 pub mod keyspace;
 pub mod server;
@@ -23,6 +25,7 @@ pub fn tables() -> Vec<&'static [CommandSpec]> {
         keyspace::COMMANDS,
         expire::COMMANDS,
         server::COMMANDS,
+        hash::COMMANDS,
     ]
 }
 

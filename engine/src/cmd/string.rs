@@ -16,7 +16,8 @@
 //! place becomes a heap buffer ("raw").
 
 mod counters;
-mod longdouble;
+pub(crate) use counters::float_sum;
+pub(crate) mod longdouble;
 mod set;
 
 use crate::args::Args;
