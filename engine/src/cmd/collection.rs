@@ -6,7 +6,7 @@
 use crate::args::Args;
 use crate::cmd::int_arg;
 use crate::cmd::keyspace::{parse_cursor, parse_scan_opts, ScanOpts};
-use crate::error::CmdError;
+use crate::error::{CmdError, CmdResult};
 use crate::reply::Out;
 use crate::shard::Ctx;
 use crate::types::{Coll, Hash, Set};
@@ -17,6 +17,10 @@ pub(crate) trait Typed: Sized {
     /// The value as this type, None when it is another.
     fn of(v: Value<'_>) -> Option<&Self>;
     fn of_mut(c: &mut Coll) -> Option<&mut Self>;
+    /// Members (a hash's fields).
+    fn len(&self) -> usize;
+    /// Removes a member (a hash's field); true when it was there.
+    fn remove(&mut self, member: &[u8]) -> bool;
 }
 
 impl Typed for Hash {
@@ -32,6 +36,12 @@ impl Typed for Hash {
             _ => None,
         }
     }
+    fn len(&self) -> usize {
+        Hash::len(self)
+    }
+    fn remove(&mut self, field: &[u8]) -> bool {
+        Hash::remove(self, field)
+    }
 }
 
 impl Typed for Set {
@@ -46,6 +56,12 @@ impl Typed for Set {
             Coll::Set(s) => Some(s),
             _ => None,
         }
+    }
+    fn len(&self) -> usize {
+        Set::len(self)
+    }
+    fn remove(&mut self, member: &[u8]) -> bool {
+        Set::remove(self, member)
     }
 }
 
@@ -99,6 +115,32 @@ pub(crate) fn write_or_create<'c, T: Typed>(
     Ok(write::<T>(ctx, key)?.expect("created above"))
 }
 
+/// HDEL and SREM: removes the members named from argument 2 on, and the
+/// key once they are all gone; replies how many were removed.
+pub(crate) fn remove_members<T: Typed>(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
+    let key = args.get(1);
+    let mut removed = 0;
+    if let Some(coll) = write::<T>(ctx, key)? {
+        for m in args.iter().skip(2) {
+            removed += coll.remove(m) as i64;
+            if coll.len() == 0 {
+                break;
+            }
+        }
+        drop_if_empty(ctx, key);
+    }
+    ctx.dirty(removed as u64);
+    out.int(removed);
+    Ok(())
+}
+
+/// HLEN and SCARD.
+pub(crate) fn cardinality<T: Typed>(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
+    let n = read::<T>(ctx, args.get(1))?.map_or(0, T::len);
+    out.int(n as i64);
+    Ok(())
+}
+
 /// Deletes `key` when the collection there is empty (Redis never keeps an
 /// empty collection: a command that empties one removes its key).
 pub(crate) fn drop_if_empty(ctx: &mut Ctx, key: &[u8]) {
@@ -109,6 +151,18 @@ pub(crate) fn drop_if_empty(ctx: &mut Ctx, key: &[u8]) {
     if empty {
         ctx.delete(key);
     }
+}
+
+/// Stores `coll` at `key` as a new value with no TTL, replacing whatever
+/// was there; an empty one deletes the key instead. True when something
+/// changed (a key written, or one deleted).
+pub(crate) fn store(ctx: &mut Ctx, key: &[u8], coll: Coll) -> bool {
+    if coll.is_empty() {
+        return ctx.delete(key);
+    }
+    let lru = ctx.shard.lru_clock();
+    ctx.put_entry(ctx.db, crate::table::Entry::new_coll(key, coll, 0, lru));
+    true
 }
 
 /// The count of SRANDMEMBER and HRANDFIELD: any i64 but i64::MIN (Redis
@@ -153,30 +207,83 @@ pub(crate) fn pick(ctx: &mut Ctx, len: usize) -> usize {
     (ctx.shard.random() % len as u64) as usize
 }
 
-/// HSCAN's and SSCAN's cursor (after the key).
-pub(crate) fn scan_cursor(args: &Args) -> Result<u64, CmdError> {
-    parse_cursor(args.get(2))
-}
-
-/// HSCAN's and SSCAN's options. Redis reads them after it has found the
-/// key, so a missing key answers an empty scan whatever they are.
-pub(crate) fn scan_opts(args: &Args) -> Result<ScanOpts, CmdError> {
-    parse_scan_opts(args, 3, false)
-}
-
-/// Whether `item` passes a scan's MATCH.
-pub(crate) fn scan_match(opts: &ScanOpts, item: &[u8]) -> bool {
-    opts.pattern
-        .as_deref()
-        .is_none_or(|p| p == b"*" || crate::glob::glob_match(p, item, false))
-}
-
-/// A *SCAN reply: the next cursor and the items found.
-pub(crate) fn scan_reply(out: &mut Out, next: u64, items: &[Vec<u8>]) {
+/// HSCAN and SSCAN (key cursor [MATCH pattern] [COUNT count]): `step`
+/// walks the `T` from the cursor, pushing what MATCH lets through (as
+/// `Scan::matches` says) and returning the next cursor. Redis reads the
+/// options only once it has found the key, so a missing key answers an
+/// empty scan whatever they are.
+pub(crate) fn scan<T: Typed>(
+    ctx: &mut Ctx,
+    args: &Args,
+    out: &mut Out,
+    step: impl FnOnce(&T, u64, &Scan, &mut Vec<Vec<u8>>) -> u64,
+) -> CmdResult {
+    let cursor = parse_cursor(args.get(2))?;
+    let mut items = Vec::new();
+    let next = match read::<T>(ctx, args.get(1))? {
+        Some(coll) => step(
+            coll,
+            cursor,
+            &Scan(parse_scan_opts(args, 3, false)?),
+            &mut items,
+        ),
+        None => 0,
+    };
     out.array(2);
     out.bulk(itoa::Buffer::new().format(next).as_bytes());
     out.array(items.len());
-    for item in items {
+    for item in &items {
         out.bulk(item);
+    }
+    Ok(())
+}
+
+/// A *SCAN's options.
+pub(crate) struct Scan(pub ScanOpts);
+
+impl Scan {
+    pub fn count(&self) -> usize {
+        self.0.count
+    }
+
+    /// Whether `item` passes MATCH.
+    pub fn matches(&self, item: &[u8]) -> bool {
+        self.0
+            .pattern
+            .as_deref()
+            .is_none_or(|p| p == b"*" || crate::glob::glob_match(p, item, false))
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    //! What the families' tests share.
+    use crate::testing::R;
+
+    pub(crate) const WRONGTYPE: &str =
+        "WRONGTYPE Operation against a key holding the wrong kind of value";
+
+    pub(crate) fn b(s: &str) -> R {
+        R::bulk(s)
+    }
+
+    pub(crate) fn arr(items: &[&str]) -> R {
+        R::Arr(items.iter().map(|s| b(s)).collect())
+    }
+
+    /// A small generator for the model tests, reproducible from its seed.
+    pub(crate) struct Rng(pub u64);
+
+    impl Rng {
+        pub(crate) fn seeded(seed: u64) -> Rng {
+            Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+        }
+
+        pub(crate) fn next(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
     }
 }

@@ -5,8 +5,8 @@
 
 use crate::args::Args;
 use crate::cmd::collection::{
-    drop_if_empty, peek, pick, pick_distinct, random_count, read, scan_cursor, scan_match,
-    scan_opts, scan_reply, write, write_or_create,
+    cardinality, peek, pick, pick_distinct, random_count, read, remove_members, scan, write,
+    write_or_create,
 };
 use crate::cmd::string::float_sum;
 use crate::cmd::string::longdouble::LongDouble;
@@ -88,28 +88,11 @@ fn hmget(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
 }
 
 fn hdel(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
-    let key = args.get(1);
-    let Some(h) = write::<Hash>(ctx, key)? else {
-        out.int(0);
-        return Ok(());
-    };
-    let mut deleted = 0;
-    for field in args.iter().skip(2) {
-        deleted += h.remove(field) as i64;
-        if h.is_empty() {
-            break;
-        }
-    }
-    drop_if_empty(ctx, key);
-    ctx.dirty(deleted as u64);
-    out.int(deleted);
-    Ok(())
+    remove_members::<Hash>(ctx, args, out)
 }
 
 fn hlen(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
-    let n = read::<Hash>(ctx, args.get(1))?.map_or(0, Hash::len);
-    out.int(n as i64);
-    Ok(())
+    cardinality::<Hash>(ctx, args, out)
 }
 
 fn hstrlen(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
@@ -290,21 +273,14 @@ fn with_random(ctx: &mut Ctx, args: &Args, out: &mut Out, n: i64, values: bool) 
 
 /// HSCAN key cursor [MATCH pattern] [COUNT count]
 fn hscan(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
-    let cursor = scan_cursor(args)?;
-    let Some(h) = read::<Hash>(ctx, args.get(1))? else {
-        scan_reply(out, 0, &[]);
-        return Ok(());
-    };
-    let opts = scan_opts(args)?;
-    let mut items = Vec::new();
-    let next = h.scan(cursor, opts.count, |f, v| {
-        if scan_match(&opts, f) {
-            items.push(f.to_vec());
-            items.push(v.to_vec());
-        }
-    });
-    scan_reply(out, next, &items);
-    Ok(())
+    scan::<Hash>(ctx, args, out, |h, cursor, opts, items| {
+        h.scan(cursor, opts.count(), |f, v| {
+            if opts.matches(f) {
+                items.push(f.to_vec());
+                items.push(v.to_vec());
+            }
+        })
+    })
 }
 
 const HASH: CommandSpec = CommandSpec {

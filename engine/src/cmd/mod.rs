@@ -8,6 +8,7 @@ pub mod hash;
 pub mod keys;
 pub mod keyspace;
 pub mod server;
+pub mod set;
 pub mod string;
 
 use crate::args::Args;
@@ -26,6 +27,7 @@ pub fn tables() -> Vec<&'static [CommandSpec]> {
         expire::COMMANDS,
         server::COMMANDS,
         hash::COMMANDS,
+        set::COMMANDS,
     ]
 }
 

@@ -145,7 +145,8 @@ fn command(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
                     "ERR Invalid number of arguments specified for command",
                 ));
             }
-            let keys: Vec<usize> = spec.key_positions(argc).collect();
+            let inner = Args::new(args.buf(), &args.spans()[2..]);
+            let keys: Vec<usize> = spec.key_positions_in(&inner).collect();
             if keys.is_empty() {
                 return Err(CmdError::Static("ERR The command has no key arguments"));
             }
@@ -242,6 +243,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         summary: "A container for memory diagnostics commands.",
         since: "4.0.0",
         subcommands: &["usage", "help"],
+        ..CommandSpec::DEFAULT
     },
     CommandSpec {
         name: "function",

@@ -13,6 +13,12 @@ pub enum Set {
     Table(Box<Dense<()>>),
 }
 
+impl Default for Set {
+    fn default() -> Self {
+        Set::new()
+    }
+}
+
 impl Set {
     /// An empty set in the form that suits `first`, its first member
     /// (Redis's setTypeCreate).
@@ -21,6 +27,12 @@ impl Set {
             Some(_) => Set::Ints(IntSet::default()),
             None => Set::Table(Box::new(Dense::with_capacity(1))),
         }
+    }
+
+    /// An empty intset, which a first string member turns into a table:
+    /// what SINTERSTORE and its kin build their result in, as Redis does.
+    pub fn new() -> Set {
+        Set::Ints(IntSet::default())
     }
 
     pub fn len(&self) -> usize {
@@ -52,6 +64,26 @@ impl Set {
         match self {
             Set::Ints(s) => parse_i64(member).is_some_and(|v| s.contains(v)),
             Set::Table(t) => t.find(member).is_some(),
+        }
+    }
+
+    /// Whether `member` (taken from another set) is in this one.
+    pub fn contains_val(&self, member: StrVal<'_>) -> bool {
+        match (self, member) {
+            (Set::Ints(s), StrVal::Int(v)) => s.contains(v),
+            (_, StrVal::Bytes(b)) => self.contains(b),
+            (Set::Table(t), StrVal::Int(v)) => {
+                t.find(itoa::Buffer::new().format(v).as_bytes()).is_some()
+            }
+        }
+    }
+
+    /// Adds `member` (taken from another set); true when it is new.
+    pub fn add_val(&mut self, member: StrVal<'_>, max_intset: usize) -> bool {
+        match (&mut *self, member) {
+            (Set::Ints(s), StrVal::Int(v)) if s.contains(v) => false,
+            (Set::Ints(s), StrVal::Int(v)) if s.len() < max_intset => s.insert(v),
+            _ => self.add(member.as_bytes(&mut itoa::Buffer::new()), max_intset),
         }
     }
 
@@ -151,6 +183,28 @@ mod tests {
         assert_eq!(s.encoding(), "hashtable");
         assert!(s.contains(b"1") && s.contains(b"01"));
         assert_eq!(Set::for_member(b"a").encoding(), "hashtable");
+    }
+
+    #[test]
+    fn members_taken_from_another_set_compare_across_forms() {
+        let mut ints = Set::new();
+        let mut table = Set::for_member(b"x");
+        for m in ["1", "2", "300000"] {
+            ints.add(m.as_bytes(), 512);
+            table.add(m.as_bytes(), 512);
+        }
+        for m in ints.iter() {
+            assert!(table.contains_val(m) && ints.contains_val(m));
+        }
+        for m in table.iter() {
+            assert!(ints.contains_val(m));
+        }
+        assert!(!ints.contains_val(StrVal::Bytes(b"x")));
+        let mut out = Set::new();
+        assert!(out.add_val(StrVal::Int(7), 512) && !out.add_val(StrVal::Bytes(b"7"), 512));
+        assert_eq!(out.encoding(), "intset");
+        assert!(out.add_val(StrVal::Int(8), 1));
+        assert_eq!(out.encoding(), "hashtable");
     }
 
     #[test]

@@ -1,18 +1,9 @@
+use crate::cmd::collection::tests::{arr, b, Rng, WRONGTYPE};
 use crate::cmd::keyspace::tests::bulks;
 use crate::cmd::string::tests::{encoding, err, exists, run, NOT_INT};
 use crate::testing::{Harness, R};
 use crate::types::HashLimits;
 use std::collections::BTreeMap;
-
-const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
-
-fn b(s: &str) -> R {
-    R::bulk(s)
-}
-
-fn arr(items: &[&str]) -> R {
-    R::Arr(items.iter().map(|s| b(s)).collect())
-}
 
 #[test]
 fn hset_hget_hlen_and_the_listpack_encoding() {
@@ -385,18 +376,6 @@ fn keyspace_commands_carry_hashes() {
     assert_eq!(run(&mut h, "DEL c"), R::Int(0));
 }
 
-/// A tiny generator for the model test, reproducible from its seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
-}
-
 type Model = BTreeMap<String, BTreeMap<String, String>>;
 
 /// One random command, run against the engine and against the model;
@@ -522,7 +501,7 @@ fn random_commands_agree_with_a_model() {
         let mut h = Harness::new();
         h.shard.conf.hash_limits = limits;
         let mut m = Model::new();
-        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut rng = Rng::seeded(seed);
         for _ in 0..5_000 {
             step(&mut h, &mut m, &mut rng);
         }
