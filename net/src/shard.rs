@@ -349,4 +349,9 @@ fn prefetch_keys<'a>(eng: &Shard, cmds: impl Iterator<Item = (&'a RemoteCmd, Arg
 pub fn apply_engine_conf(eng: &mut Shard, config: &Config) {
     eng.conf.lfu = config.maxmemory_policy.name().contains("lfu");
     eng.conf.debug_enabled = config.enable_debug_command != crate::config::DebugCommand::No;
+    eng.conf.hash_limits = engine::types::HashLimits {
+        max_entries: usize::try_from(config.hash_max_listpack_entries).unwrap_or(usize::MAX),
+        max_value: usize::try_from(config.hash_max_listpack_value).unwrap_or(usize::MAX),
+    };
+    eng.conf.set_max_intset = usize::try_from(config.set_max_intset_entries).unwrap_or(usize::MAX);
 }

@@ -16,13 +16,19 @@ use crate::cmd::collection::{
     cardinality, drop_if_empty, peek, pick, pick_distinct, random_count, read, remove_members,
     scan, write, write_or_create,
 };
-use crate::cmd::int_arg;
 use crate::error::{CmdError, CmdResult};
 use crate::reply::Out;
 use crate::shard::Ctx;
 use crate::spec::{CommandSpec, Exec, Route};
 use crate::types::{Coll, Set};
 use crate::value::StrVal;
+
+/// A count that must be a non-negative integer; `err` otherwise.
+pub(crate) fn positive(arg: &[u8], err: &'static str) -> Result<usize, CmdError> {
+    crate::value::parse_i64(arg)
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or(CmdError::Static(err))
+}
 
 /// set-max-intset-entries, capped as Redis caps it (an intset's own limit).
 pub(crate) fn max_intset(ctx: &Ctx) -> usize {
@@ -130,15 +136,11 @@ fn spop(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
     let key = args.get(1);
     let count = match args.len() {
         2 => None,
-        3 => {
-            let n = int_arg(args.get(2))?;
-            if n < 0 {
-                return Err(CmdError::Static(
-                    "ERR value is out of range, must be positive",
-                ));
-            }
-            Some(n as usize)
-        }
+        // Redis's getPositiveLong: one error for negative and not a number.
+        3 => Some(positive(
+            args.get(2),
+            "ERR value is out of range, must be positive",
+        )?),
         _ => return Err(CmdError::Syntax),
     };
     let len = write::<Set>(ctx, key)?.map_or(0, |s| s.len());

@@ -6,7 +6,7 @@
 //! while it can be, as Redis builds it, so a stored result has Redis's
 //! encoding and a reply lists an all-integer result in ascending order.
 
-use super::{max_intset, reply_members};
+use super::{max_intset, positive, reply_members};
 use crate::args::Args;
 use crate::cmd::collection::{store, Typed};
 use crate::cmd::int_arg;
@@ -153,11 +153,7 @@ fn sintercard(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
     let mut i = 2 + numkeys;
     while i < args.len() {
         if args.is(i, "limit") && i + 1 < args.len() {
-            let n = int_arg(args.get(i + 1))?;
-            if n < 0 {
-                return Err(CmdError::Static("ERR LIMIT can't be negative"));
-            }
-            limit = n as usize;
+            limit = positive(args.get(i + 1), "ERR LIMIT can't be negative")?;
             i += 2;
         } else {
             return Err(CmdError::Syntax);

@@ -149,6 +149,10 @@ fn spop_with_and_without_count() {
         run(&mut h, "SPOP s -1"),
         err("ERR value is out of range, must be positive")
     );
+    assert_eq!(
+        run(&mut h, "SPOP s x"),
+        err("ERR value is out of range, must be positive")
+    );
     assert_eq!(run(&mut h, "SPOP s 1 2"), err(SYNTAX));
     h.resp3 = true;
     run(&mut h, "SADD s a b c");
@@ -213,6 +217,10 @@ fn algebra_and_store_forms() {
     );
     assert_eq!(
         run(&mut h, "SINTERCARD 2 a b LIMIT -1"),
+        err("ERR LIMIT can't be negative")
+    );
+    assert_eq!(
+        run(&mut h, "SINTERCARD 2 a b LIMIT x"),
         err("ERR LIMIT can't be negative")
     );
     assert_eq!(run(&mut h, "SINTERCARD 2 a b LIMIT"), err(SYNTAX));
