@@ -329,6 +329,24 @@ mod tests {
             h.run(&["COMMAND", "GETKEYS", "GET", "k"]),
             R::Arr(vec![R::bulk("k")])
         );
+        // Keys counted by an argument: LIMIT and its value are not keys.
+        assert_eq!(
+            h.run(&[
+                "COMMAND",
+                "GETKEYS",
+                "SINTERCARD",
+                "2",
+                "a",
+                "b",
+                "LIMIT",
+                "1"
+            ]),
+            R::Arr(vec![R::bulk("a"), R::bulk("b")])
+        );
+        assert_eq!(
+            h.run(&["COMMAND", "GETKEYS", "SMOVE", "a", "b", "m"]),
+            R::Arr(vec![R::bulk("a"), R::bulk("b")])
+        );
         assert!(matches!(h.run(&["COMMAND", "COUNT"]), R::Int(n) if n > 3));
         assert_eq!(
             h.run(&["COMMAND", "GETKEYS", "PING"]),

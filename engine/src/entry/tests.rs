@@ -203,3 +203,26 @@ fn strings_are_not_bigger_for_the_new_kinds() {
     assert_eq!(e.mem_bytes(), 124);
     assert!(Entry::new(b"k", s(b"1"), 0, 0).coll_mut().is_none());
 }
+
+/// What a small collection under a 16-byte key costs (the figures the
+/// memory comparison with redis-server starts from): the block is 64 bytes
+/// (header 8, the `Coll` 40, the key 16), plus the one compact buffer.
+#[test]
+fn small_collections_are_one_block_and_one_buffer() {
+    let key = [b'k'; 16];
+    let mut h = Hash::default();
+    for i in 0..10 {
+        let (f, v) = (format!("field{i}"), format!("value{i}"));
+        h.set(f.as_bytes(), v.as_bytes(), HashLimits::default());
+    }
+    // 20 strings of 6 bytes, each with a 1-byte length.
+    let hash = Entry::new_coll(&key, Coll::Hash(h), 0, 0);
+    assert_eq!(hash.mem_bytes(), 64 + 20 * 7);
+    let mut ints = Set::for_member(b"0");
+    for i in 0..10 {
+        ints.add(format!("{}", i * 1000).as_bytes(), 512);
+    }
+    // Ten members below 2^15: two bytes each.
+    let ints = Entry::new_coll(&key, Coll::Set(ints), 0, 0);
+    assert_eq!(ints.mem_bytes(), 64 + 10 * 2);
+}

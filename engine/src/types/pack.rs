@@ -35,20 +35,28 @@ fn read_len(buf: &[u8], at: usize) -> (usize, usize) {
     }
 }
 
-fn write_len(out: &mut Vec<u8>, mut n: usize) {
+/// `n` in LEB128: the bytes, and how many of them are used.
+fn encode_len(mut n: usize) -> ([u8; 10], usize) {
+    let mut out = [0u8; 10];
+    let mut used = 0;
     loop {
         let low = (n & 0x7F) as u8;
         n >>= 7;
+        out[used] = if n == 0 { low } else { low | 0x80 };
+        used += 1;
         if n == 0 {
-            out.push(low);
-            return;
+            return (out, used);
         }
-        out.push(low | 0x80);
     }
 }
 
+fn write_len(out: &mut Vec<u8>, n: usize) {
+    let (bytes, used) = encode_len(n);
+    out.extend_from_slice(&bytes[..used]);
+}
+
 fn len_size(n: usize) -> usize {
-    (usize::BITS - n.leading_zeros()).max(1).div_ceil(7) as usize
+    encode_len(n).1
 }
 
 /// Where one string lies in the buffer: its length prefix starts at
@@ -111,15 +119,23 @@ impl Pack {
         self.count += items.len() as u32;
     }
 
-    /// Replaces the string at `span` with `with`.
+    /// Replaces the string at `span` with `with`: in place when the two
+    /// encode to the same length (a counter's new value usually does).
     pub fn replace(&mut self, span: Span, with: &[u8]) {
-        let mut encoded = Vec::with_capacity(len_size(with.len()) + with.len());
-        write_len(&mut encoded, with.len());
-        encoded.extend_from_slice(with);
-        let grow = encoded.len().saturating_sub(span.end - span.start);
-        self.buf.reserve_exact(grow);
-        self.buf.splice(span.start..span.end, encoded);
-        self.buf.shrink_to_fit();
+        let (prefix, used) = encode_len(with.len());
+        let prefix = &prefix[..used];
+        let (old_len, new_len) = (span.end - span.start, used + with.len());
+        if old_len == new_len {
+            self.buf[span.start..span.start + used].copy_from_slice(prefix);
+            self.buf[span.start + used..span.end].copy_from_slice(with);
+            return;
+        }
+        self.buf.reserve_exact(new_len.saturating_sub(old_len));
+        let bytes = prefix.iter().chain(with).copied();
+        self.buf.splice(span.start..span.end, bytes);
+        if new_len < old_len {
+            self.buf.shrink_to_fit();
+        }
     }
 
     /// Removes the `n` strings that begin with the one at `from`.
@@ -156,6 +172,8 @@ mod tests {
         p.push(&[b"f1", b"v1", b"f2", b"v2", b"f3", b"v3"]);
         let second_value = p.spans().nth(3).unwrap();
         p.replace(second_value, &[b'y'; 300]);
+        let first_value = p.spans().nth(1).unwrap();
+        p.replace(first_value, b"w2");
         let got: Vec<Vec<u8>> = p.iter().map(<[u8]>::to_vec).collect();
         assert_eq!(got[3], vec![b'y'; 300]);
         assert_eq!(got[4], b"f3");
@@ -163,9 +181,10 @@ mod tests {
         p.remove(second_field, 2);
         assert_eq!(
             p.iter().collect::<Vec<_>>(),
-            vec![b"f1", b"v1", b"f3", b"v3"]
+            vec![b"f1", b"w2", b"f3", b"v3"]
         );
         assert_eq!(p.len(), 4);
+        assert_eq!(p.heap_bytes(), 12, "exact size after both");
         assert_eq!(len_size(0), 1);
         assert_eq!(len_size(127), 1);
         assert_eq!(len_size(128), 2);
