@@ -22,9 +22,10 @@
 //! expiry are 8 bytes each and a collection's long-key length field is
 //! widened to 8 (`Shape::desc_at`).
 //!
-//! Why a flag bit and not a third kind bit: the two kind bits are what a
-//! string read decodes, and strings must not pay for the new kinds; a
-//! collection is one more bit the string paths test once, in `from_bits`.
+//! Why a flag bit (28) and not a wider kind field: bits 24-27 were all
+//! taken, and the string layout must not change for the new kinds.
+//! `from_bits` reads COLL as a third kind bit, so decoding a string's kind
+//! is still one index into five, no extra branch.
 
 use crate::types::Coll;
 use std::alloc::{alloc, dealloc, handle_alloc_error, realloc, Layout};
@@ -64,14 +65,16 @@ pub(super) enum Kind {
 
 impl Kind {
     fn from_bits(meta: u32) -> Kind {
-        if meta & COLL != 0 {
-            return Kind::Coll;
-        }
-        match (meta & KIND_MASK) >> KIND_SHIFT {
+        // The COLL bit joins the two kind bits as a third (a collection's
+        // kind bits are 0, so it reads as 4): one index, no extra branch
+        // on a string's path.
+        let coll = (meta & COLL) >> (COLL.trailing_zeros() - 2);
+        match coll | (meta & KIND_MASK) >> KIND_SHIFT {
             0 => Kind::Int,
             1 => Kind::Embed,
             2 => Kind::Grow,
-            _ => Kind::Shared,
+            3 => Kind::Shared,
+            _ => Kind::Coll,
         }
     }
 
