@@ -181,7 +181,7 @@ pub(crate) fn random_count(arg: &[u8]) -> Result<i64, CmdError> {
 /// `count` distinct positions below `len` (count < len), in random order.
 /// A small pick samples and rejects repeats; a large one shuffles the
 /// front of the whole range (Redis also switches strategy on the ratio).
-pub(crate) fn pick_distinct(ctx: &mut Ctx, len: usize, count: usize) -> Vec<usize> {
+fn pick_distinct(ctx: &mut Ctx, len: usize, count: usize) -> Vec<usize> {
     if count * 3 > len {
         let mut all: Vec<usize> = (0..len).collect();
         for i in 0..count {
@@ -200,6 +200,47 @@ pub(crate) fn pick_distinct(ctx: &mut Ctx, len: usize, count: usize) -> Vec<usiz
         }
     }
     picks
+}
+
+/// The members SRANDMEMBER and HRANDFIELD reply with, as positions below
+/// `len` (> 0), handed to `emit` in batches: `n` < 0 draws -n with repeats,
+/// `n` > 0 draws min(n, len) distinct ones. Repeats are drawn a batch at a
+/// time because -n may be anything up to 2^63: Redis writes such a reply as
+/// it goes, and so does this, where collecting the draws first would try to
+/// allocate them all. `emit` gets the context back to look the key up.
+pub(crate) fn random_picks(
+    ctx: &mut Ctx,
+    len: usize,
+    n: i64,
+    mut emit: impl FnMut(&Ctx, &[usize]),
+) {
+    const BATCH: usize = 1024;
+    let count = n.unsigned_abs() as usize;
+    if n < 0 {
+        let mut batch = Vec::with_capacity(count.min(BATCH));
+        let mut left = count;
+        while left > 0 {
+            batch.clear();
+            batch.extend((0..left.min(BATCH)).map(|_| pick(ctx, len)));
+            left -= batch.len();
+            emit(ctx, &batch);
+        }
+    } else if count >= len {
+        emit(ctx, &(0..len).collect::<Vec<_>>());
+    } else {
+        let picks = pick_distinct(ctx, len, count);
+        emit(ctx, &picks);
+    }
+}
+
+/// How many members `random_picks` gives for `n` over `len`.
+pub(crate) fn random_pick_count(len: usize, n: i64) -> usize {
+    let count = n.unsigned_abs() as usize;
+    if n < 0 {
+        count
+    } else {
+        count.min(len)
+    }
 }
 
 /// A position below `len` (> 0), uniform.
@@ -257,8 +298,27 @@ impl Scan {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    //! What the families' tests share.
-    use crate::testing::R;
+    //! What the families' tests share, and tests of the shared pieces.
+    use crate::testing::{Harness, R};
+
+    #[test]
+    fn random_picks_come_in_batches_and_distinct_when_asked() {
+        let mut h = Harness::new();
+        let mut ctx = crate::shard::Ctx::new(&mut h.shard, 0);
+        let mut batches = Vec::new();
+        super::random_picks(&mut ctx, 7, -2500, |_, picks| {
+            assert!(picks.iter().all(|&i| i < 7));
+            batches.push(picks.len());
+        });
+        assert_eq!(batches, [1024, 1024, 452]);
+        for (n, want) in [(3, 3), (7, 7), (50, 7)] {
+            let mut seen = Vec::new();
+            super::random_picks(&mut ctx, 7, n, |_, picks| seen.extend_from_slice(picks));
+            seen.sort();
+            seen.dedup();
+            assert_eq!((seen.len(), super::random_pick_count(7, n)), (want, want));
+        }
+    }
 
     pub(crate) const WRONGTYPE: &str =
         "WRONGTYPE Operation against a key holding the wrong kind of value";

@@ -5,8 +5,8 @@
 
 use crate::args::Args;
 use crate::cmd::collection::{
-    cardinality, peek, pick, pick_distinct, random_count, read, remove_members, scan, write,
-    write_or_create,
+    cardinality, peek, pick, random_count, random_pick_count, random_picks, read, remove_members,
+    scan, write, write_or_create,
 };
 use crate::cmd::string::float_sum;
 use crate::cmd::string::longdouble::LongDouble;
@@ -234,40 +234,33 @@ fn hrandfield(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
     with_random(ctx, args, out, n, values)
 }
 
-/// HRANDFIELD with a count: `n` < 0 picks -n fields with repeats, in
-/// random order; `n` > 0 picks min(n, len) distinct ones.
+/// HRANDFIELD with a count (see `random_picks`).
 fn with_random(ctx: &mut Ctx, args: &Args, out: &mut Out, n: i64, values: bool) -> CmdResult {
-    // The picks need the shard's generator, which the hash's borrow of the
-    // shard would keep out of reach: positions are drawn first, then the
-    // hash is looked at again.
-    let len = read::<Hash>(ctx, args.get(1))?.map_or(0, Hash::len);
-    let count = n.unsigned_abs() as usize;
-    if len == 0 || count == 0 {
+    let key = args.get(1);
+    let len = read::<Hash>(ctx, key)?.map_or(0, Hash::len);
+    if len == 0 || n == 0 {
         out.array(0);
         return Ok(());
     }
-    let picks: Vec<usize> = if n < 0 {
-        (0..count).map(|_| pick(ctx, len)).collect()
-    } else if count >= len {
-        (0..len).collect()
-    } else {
-        pick_distinct(ctx, len, count)
-    };
-    let h = peek::<Hash>(ctx, args.get(1));
+    let total = random_pick_count(len, n);
+    // |n| is at most 2^62 with values (checked by the caller): no overflow.
     out.array(if values && !out.resp3 {
-        2 * picks.len()
+        2 * total
     } else {
-        picks.len()
+        total
     });
-    // A pack's nth is a walk: list it once.
-    let items: Vec<(&[u8], &[u8])> = match h {
-        Hash::Pack(_) => h.iter().collect(),
-        Hash::Table(_) => Vec::new(),
-    };
-    for i in picks {
-        let pair = if items.is_empty() { h.nth(i) } else { items[i] };
-        reply_pair(out, pair, values);
-    }
+    random_picks(ctx, len, n, |ctx, picks| {
+        let h = peek::<Hash>(ctx, key);
+        // A pack's nth is a walk: list it once per batch.
+        let items: Vec<(&[u8], &[u8])> = match h {
+            Hash::Pack(_) => h.iter().collect(),
+            Hash::Table(_) => Vec::new(),
+        };
+        for &i in picks {
+            let pair = if items.is_empty() { h.nth(i) } else { items[i] };
+            reply_pair(out, pair, values);
+        }
+    });
     Ok(())
 }
 

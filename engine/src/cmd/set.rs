@@ -13,8 +13,8 @@ mod algebra;
 
 use crate::args::Args;
 use crate::cmd::collection::{
-    cardinality, drop_if_empty, peek, pick, pick_distinct, random_count, read, remove_members,
-    scan, write, write_or_create,
+    cardinality, drop_if_empty, peek, pick, random_count, random_pick_count, random_picks, read,
+    remove_members, scan, write, write_or_create,
 };
 use crate::error::{CmdError, CmdResult};
 use crate::reply::Out;
@@ -110,23 +110,15 @@ fn srandmember(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
         }
         return Ok(());
     };
-    let count = n.unsigned_abs() as usize;
-    if len == 0 || count == 0 {
+    if len == 0 || n == 0 {
         out.array(0);
         return Ok(());
     }
-    let picks: Vec<usize> = if n < 0 {
-        (0..count).map(|_| pick(ctx, len)).collect()
-    } else if count >= len {
-        (0..len).collect()
-    } else {
-        pick_distinct(ctx, len, count)
-    };
-    let set = peek::<Set>(ctx, key);
-    out.array(picks.len());
-    for i in picks {
-        bulk_member(out, set.nth(i));
-    }
+    out.array(random_pick_count(len, n));
+    random_picks(ctx, len, n, |ctx, picks| {
+        let set = peek::<Set>(ctx, key);
+        picks.iter().for_each(|&i| bulk_member(out, set.nth(i)));
+    });
     Ok(())
 }
 
