@@ -18,6 +18,7 @@
 //!   twice, which SCAN allows. New members go to the end, past the cursor,
 //!   and may be missed, which SCAN also allows.
 
+use hashbrown::hash_table::Entry;
 use hashbrown::HashTable;
 use std::hash::BuildHasher;
 
@@ -101,43 +102,63 @@ impl<V: Payload> Dense<V> {
 
     /// Adds `key` or replaces its payload; the old payload when it had one.
     pub fn insert(&mut self, key: &[u8], val: V) -> Option<V> {
-        self.heap += val.heap_bytes();
-        if let Some(i) = self.find(key) {
-            let old = std::mem::replace(&mut self.items[i].1, val);
-            self.heap -= old.heap_bytes();
-            return Some(old);
-        }
+        // One hash and one probe, found or not (HSET and SADD's path).
         let h = self.hasher.hash_one(key);
         let Dense {
             items,
             index,
             hasher,
-            ..
+            heap,
         } = self;
-        index.insert_unique(h, items.len() as u32, |&j| {
-            hasher.hash_one(&*items[j as usize].0)
-        });
-        items.push((key.into(), val));
-        self.heap += key.len();
-        None
+        let slot = index.entry(
+            h,
+            |&j| &*items[j as usize].0 == key,
+            |&j| hasher.hash_one(&*items[j as usize].0),
+        );
+        *heap += val.heap_bytes();
+        match slot {
+            Entry::Occupied(found) => {
+                let old = std::mem::replace(&mut items[*found.get() as usize].1, val);
+                *heap -= old.heap_bytes();
+                Some(old)
+            }
+            Entry::Vacant(free) => {
+                free.insert(items.len() as u32);
+                items.push((key.into(), val));
+                *heap += key.len();
+                None
+            }
+        }
     }
 
     /// Removes `key`; its payload when it was there.
     pub fn remove(&mut self, key: &[u8]) -> Option<V> {
-        let i = self.find(key)?;
-        Some(self.swap_remove_at(i).1)
+        let h = self.hasher.hash_one(key);
+        let items = &self.items;
+        let found = self
+            .index
+            .find_entry(h, |&j| &*items[j as usize].0 == key)
+            .ok()?;
+        let (i, _) = found.remove();
+        Some(self.fill_hole(i as usize).1)
     }
 
     /// Removes the member at position `i`; the last member takes its place.
     pub fn swap_remove_at(&mut self, i: usize) -> (Box<[u8]>, V) {
-        let last = self.items.len() - 1;
         let h = self.hasher.hash_one(&*self.items[i].0);
         if let Ok(slot) = self.index.find_entry(h, |&j| j as usize == i) {
             slot.remove();
         }
+        self.fill_hole(i)
+    }
+
+    /// Takes out the member at position `i`, whose index entry is already
+    /// gone, moving the last member into its place.
+    fn fill_hole(&mut self, i: usize) -> (Box<[u8]>, V) {
+        let last = self.items.len() - 1;
         if i != last {
-            let hl = self.hasher.hash_one(&*self.items[last].0);
-            if let Some(pos) = self.index.find_mut(hl, |&j| j as usize == last) {
+            let h = self.hasher.hash_one(&*self.items[last].0);
+            if let Some(pos) = self.index.find_mut(h, |&j| j as usize == last) {
                 *pos = i as u32;
             }
         }
