@@ -331,6 +331,56 @@ pub(crate) mod tests {
         R::Arr(items.iter().map(|s| b(s)).collect())
     }
 
+    /// A model test's step on the keyspace rather than one type: RENAME,
+    /// COPY REPLACE, EXPIRE or PERSIST between keys `k0`..`k{nkeys}`, run
+    /// against the engine and the model `m` (key → value), replies compared.
+    /// These move a collection's block or clone it, which the type's own
+    /// steps never do.
+    pub(crate) fn keyspace_step<V: Clone>(
+        h: &mut Harness,
+        m: &mut std::collections::BTreeMap<String, V>,
+        rng: &mut Rng,
+        nkeys: usize,
+    ) {
+        let (a, b) = (
+            format!("k{}", rng.next(nkeys)),
+            format!("k{}", rng.next(nkeys)),
+        );
+        let (cmd, want) = match rng.next(4) {
+            0 => {
+                let want = match m.remove(&a) {
+                    Some(v) => {
+                        m.insert(b.clone(), v);
+                        R::ok()
+                    }
+                    None => R::Err("ERR no such key".into()),
+                };
+                (vec!["RENAME", &a, &b], want)
+            }
+            1 if a == b => (
+                vec!["COPY", &a, &b, "REPLACE"],
+                R::Err("ERR source and destination objects are the same".into()),
+            ),
+            1 => {
+                let copied = m.get(&a).cloned();
+                let done = copied.is_some();
+                if let Some(v) = copied {
+                    m.insert(b.clone(), v);
+                }
+                (vec!["COPY", &a, &b, "REPLACE"], R::Int(done as i64))
+            }
+            2 => (
+                vec!["EXPIRE", &a, "1000"],
+                R::Int(m.contains_key(&a) as i64),
+            ),
+            _ => {
+                let had_ttl = matches!(h.run(&["TTL", &a]), R::Int(t) if t >= 0);
+                (vec!["PERSIST", &a], R::Int(had_ttl as i64))
+            }
+        };
+        assert_eq!(h.run(&cmd), want, "{cmd:?}");
+    }
+
     /// A small generator for the model tests, reproducible from its seed.
     pub(crate) struct Rng(pub u64);
 

@@ -1,4 +1,4 @@
-use crate::cmd::collection::tests::{arr, b, Rng, WRONGTYPE};
+use crate::cmd::collection::tests::{arr, b, keyspace_step, Rng, WRONGTYPE};
 use crate::cmd::keyspace::tests::bulks;
 use crate::cmd::string::tests::{encoding, err, exists, run, NOT_INT};
 use crate::testing::{Harness, R};
@@ -390,6 +390,9 @@ fn step(h: &mut Harness, m: &mut Model, rng: &mut Rng) {
         _ => format!("v{}", rng.next(1000)),
     };
     let hash = m.get(&key).cloned().unwrap_or_default();
+    if rng.next(20) == 0 {
+        return keyspace_step(h, m, rng, 3);
+    }
     let (cmd, want): (Vec<String>, R) = match rng.next(10) {
         0 | 1 => {
             let mut cmd = vec!["HSET".into(), key.clone()];

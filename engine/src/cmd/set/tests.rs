@@ -1,4 +1,4 @@
-use crate::cmd::collection::tests::{arr, b, Rng, WRONGTYPE};
+use crate::cmd::collection::tests::{arr, b, keyspace_step, Rng, WRONGTYPE};
 use crate::cmd::keyspace::tests::bulks;
 use crate::cmd::string::tests::{encoding, err, exists, run, NOT_INT, SYNTAX};
 use crate::testing::{Harness, R};
@@ -349,6 +349,9 @@ fn step(h: &mut Harness, m: &mut Model, rng: &mut Rng) {
     };
     let k = key(rng);
     let set = m.get(&k).cloned().unwrap_or_default();
+    if rng.next(20) == 0 {
+        return keyspace_step(h, m, rng, 4);
+    }
     let (cmd, want): (Vec<String>, R) = match rng.next(11) {
         0..=2 => {
             let mut cmd = vec!["SADD".to_string(), k.clone()];
