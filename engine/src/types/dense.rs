@@ -168,6 +168,16 @@ impl<V: Payload> Dense<V> {
         (k, v)
     }
 
+    /// Removes up to `n` members from the end (positions never move for
+    /// the rest), giving memory back as it goes; for freeing a large table
+    /// in bounded steps.
+    pub fn pop_some(&mut self, n: usize) {
+        for _ in 0..n.min(self.items.len()) {
+            let last = self.items.len() - 1;
+            self.swap_remove_at(last);
+        }
+    }
+
     /// Gives memory back once three quarters of it are unused.
     fn shrink_if_sparse(&mut self) {
         let len = self.items.len();
@@ -257,6 +267,16 @@ mod tests {
         for i in 9_990..10_000 {
             assert!(d.find(format!("m{i}").as_bytes()).is_some());
         }
+    }
+
+    #[test]
+    fn popping_from_the_end_keeps_the_rest_findable() {
+        let mut d = set_of(100);
+        d.pop_some(30);
+        assert_eq!(d.len(), 70);
+        assert!(d.find(b"m69").is_some() && d.find(b"m70").is_none());
+        d.pop_some(1_000);
+        assert!(d.is_empty());
     }
 
     #[test]
