@@ -14,6 +14,7 @@ pub mod shard;
 pub mod slot;
 pub mod spec;
 pub mod table;
+pub mod types;
 pub mod value;
 
 #[cfg(any(test, feature = "testing"))]

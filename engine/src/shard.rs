@@ -44,6 +44,10 @@ pub struct CmdStat {
 pub struct ShardConf {
     pub active_expire: bool,
     pub debug_enabled: bool,
+    /// hash-max-listpack-entries and hash-max-listpack-value.
+    pub hash_limits: crate::types::HashLimits,
+    /// set-max-intset-entries.
+    pub set_max_intset: usize,
 }
 
 impl Default for ShardConf {
@@ -51,6 +55,8 @@ impl Default for ShardConf {
         ShardConf {
             active_expire: true,
             debug_enabled: false,
+            hash_limits: Default::default(),
+            set_max_intset: 512,
         }
     }
 }

@@ -57,6 +57,10 @@ pub struct CommandSpec {
     pub flags: &'static str,
     /// Key positions: first, last (-1 = last argument), step; 0,0,0 = no keys.
     pub keys: (i32, i32, i32),
+    /// For a command whose keys are counted by an argument (SINTERCARD
+    /// numkeys key ...): that argument's position; the keys follow it.
+    /// 0: none (`keys` says where they are).
+    pub numkeys: u8,
     /// Space separated ACL categories without the '@'.
     pub acl: &'static str,
     pub route: Route,
@@ -75,6 +79,7 @@ impl CommandSpec {
         arity: 1,
         flags: "",
         keys: (0, 0, 0),
+        numkeys: 0,
         acl: "",
         route: Route::Local,
         exec: Exec::Conn(u16::MAX),
@@ -116,8 +121,34 @@ impl CommandSpec {
         }
     }
 
-    /// Positions of the keys in a command with `argc` arguments.
+    /// Positions of the keys in `args`: those `key_positions` gives, or
+    /// for a command with `numkeys`, as many as that argument says (none
+    /// when it is not a positive integer: the command refuses it anyway).
+    pub fn key_positions_in(&self, args: &Args) -> impl Iterator<Item = usize> {
+        let (first, end, step) = if self.numkeys > 0 {
+            let at = self.numkeys as usize;
+            let n = args
+                .arg(at)
+                .and_then(crate::value::parse_i64)
+                .filter(|&n| n > 0)
+                .unwrap_or(0) as usize;
+            let first = at + 1;
+            (first, first.saturating_add(n).min(args.len()).max(first), 1)
+        } else {
+            self.key_range(args.len())
+        };
+        (first..end).step_by(step)
+    }
+
+    /// Positions of the keys in a command with `argc` arguments, as `keys`
+    /// gives them (none for a `numkeys` command: see `key_positions_in`).
     pub fn key_positions(&self, argc: usize) -> impl Iterator<Item = usize> {
+        let (first, end, step) = self.key_range(argc);
+        (first..end).step_by(step)
+    }
+
+    /// `keys` as a range over `argc` arguments: (first, end, step).
+    fn key_range(&self, argc: usize) -> (usize, usize, usize) {
         let (first, last, step) = self.keys;
         let argc = argc as i32;
         let (first, end, step) = if first <= 0 || first >= argc {
@@ -130,7 +161,7 @@ impl CommandSpec {
             };
             (first, last + 1, step.max(1))
         };
-        (first..end).step_by(step as usize).map(|i| i as usize)
+        (first as usize, end as usize, step as usize)
     }
 }
 

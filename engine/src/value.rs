@@ -1,6 +1,8 @@
 //! Values as commands see them: borrowed views into an entry, and what a
 //! command hands the table to store (`entry.rs` decides the encoding).
 
+use crate::types::{Coll, Hash, Set};
+
 /// A string value: an integer (Redis's `int` encoding) or bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StrVal<'a> {
@@ -50,16 +52,30 @@ impl<'a> StrVal<'a> {
     }
 }
 
-/// A value of any type. Only strings exist so far; the data-type issues add the rest.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A value of any type, borrowed from its entry.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Value<'a> {
     Str(StrVal<'a>),
+    Hash(&'a Hash),
+    Set(&'a Set),
 }
 
 impl Value<'_> {
+    /// TYPE's answer.
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+        }
+    }
+
+    /// An owned copy of a collection; None for a string.
+    pub fn to_coll(self) -> Option<Coll> {
+        match self {
+            Value::Str(_) => None,
+            Value::Hash(h) => Some(Coll::Hash(h.clone())),
+            Value::Set(s) => Some(Coll::Set(s.clone())),
         }
     }
 }

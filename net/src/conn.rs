@@ -527,7 +527,7 @@ async fn route(
         }
         (Route::Keyed, _) => {
             let mut owner = None;
-            for pos in spec.key_positions(args.len()) {
+            for pos in spec.key_positions_in(args) {
                 let o = state.owner(args.get(pos));
                 if owner.is_some_and(|prev| prev != o) {
                     reject(state, out, Some(id), CmdError::CrossSlot);

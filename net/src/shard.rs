@@ -436,4 +436,9 @@ pub fn apply_engine_conf(eng: &mut Shard, config: &Config) {
             user_flush: config.lazyfree_lazy_user_flush,
         },
     };
+    eng.conf.hash_limits = engine::types::HashLimits {
+        max_entries: usize::try_from(config.hash_max_listpack_entries).unwrap_or(usize::MAX),
+        max_value: usize::try_from(config.hash_max_listpack_value).unwrap_or(usize::MAX),
+    };
+    eng.conf.set_max_intset = usize::try_from(config.set_max_intset_entries).unwrap_or(usize::MAX);
 }

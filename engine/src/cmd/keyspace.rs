@@ -329,7 +329,7 @@ pub static COMMANDS: &[CommandSpec] = &[
 ];
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::parse_cursor;
     use crate::testing::{Harness, R};
 
@@ -337,7 +337,8 @@ mod tests {
         R::Err(text.into())
     }
 
-    fn bulks(r: R) -> Vec<String> {
+    /// The bulk strings of an array reply, sorted.
+    pub(crate) fn bulks(r: R) -> Vec<String> {
         let R::Arr(items) = r else {
             panic!("not an array: {r:?}")
         };

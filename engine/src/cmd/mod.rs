@@ -2,10 +2,13 @@
 //! bottom) and its tests.
 
 pub mod bits;
+pub mod collection;
 pub mod expire;
+pub mod hash;
 pub mod keys;
 pub mod keyspace;
 pub mod server;
+pub mod set;
 pub mod string;
 
 use crate::args::Args;
@@ -23,6 +26,8 @@ pub fn tables() -> Vec<&'static [CommandSpec]> {
         keyspace::COMMANDS,
         expire::COMMANDS,
         server::COMMANDS,
+        hash::COMMANDS,
+        set::COMMANDS,
     ]
 }
 

@@ -145,7 +145,8 @@ fn command(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
                     "ERR Invalid number of arguments specified for command",
                 ));
             }
-            let keys: Vec<usize> = spec.key_positions(argc).collect();
+            let inner = Args::new(args.buf(), &args.spans()[2..]);
+            let keys: Vec<usize> = spec.key_positions_in(&inner).collect();
             if keys.is_empty() {
                 return Err(CmdError::Static("ERR The command has no key arguments"));
             }
@@ -283,6 +284,24 @@ mod tests {
         assert_eq!(
             h.run(&["COMMAND", "GETKEYS", "GET", "k"]),
             R::Arr(vec![R::bulk("k")])
+        );
+        // Keys counted by an argument: LIMIT and its value are not keys.
+        assert_eq!(
+            h.run(&[
+                "COMMAND",
+                "GETKEYS",
+                "SINTERCARD",
+                "2",
+                "a",
+                "b",
+                "LIMIT",
+                "1"
+            ]),
+            R::Arr(vec![R::bulk("a"), R::bulk("b")])
+        );
+        assert_eq!(
+            h.run(&["COMMAND", "GETKEYS", "SMOVE", "a", "b", "m"]),
+            R::Arr(vec![R::bulk("a"), R::bulk("b")])
         );
         assert!(matches!(h.run(&["COMMAND", "COUNT"]), R::Int(n) if n > 3));
         assert_eq!(

@@ -16,7 +16,8 @@
 //! place becomes a heap buffer ("raw").
 
 mod counters;
-mod longdouble;
+pub(crate) use counters::float_sum;
+pub(crate) mod longdouble;
 mod set;
 
 use crate::args::Args;
@@ -35,7 +36,6 @@ const TOO_BIG: CmdError =
     CmdError::Static("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
 
 /// The string in an entry, or WRONGTYPE.
-#[allow(unreachable_patterns)] // Only strings exist yet; the other types land with their families.
 pub(crate) fn as_str(entry: &Entry) -> Result<StrVal<'_>, CmdError> {
     match entry.value() {
         Value::Str(s) => Ok(s),

@@ -6,17 +6,28 @@
 //!   0        4       6       8
 //!   [meta u32][klen16][vlen16] [expire u64]? [klen u32]? [desc] [key] [value]
 //!    │                          only with TTL  key ≥ 64 KiB
-//!    └ lru (24 bits) | kind (2) | TTL | LONG_KEY
+//!    └ lru (24 bits) | kind (2) | TTL | LONG_KEY | COLL
 //!
 //!   desc by kind:  Int     i64 (8)         value: none
 //!                  Embed   none            value: vlen16 bytes, exactly
 //!                  Grow    len u64 (8)     value: len bytes, then spare room
 //!                  Shared  Rc<[u8]> (16)   value: none (bytes in the Rc)
+//!                  Coll    types::Coll     value: none (COLL set, kind bits 0)
 //! ```
 //!
-//! Every field is read and written as bytes (`from_le_bytes`), so nothing
-//! here depends on alignment past the allocation's own 8.
+//! Every string field is read and written as bytes (`from_le_bytes`), so
+//! nothing for strings depends on alignment past the allocation's own 8.
+//! A collection's descriptor is a live `Coll` that commands borrow in
+//! place, so it must be 8-aligned: it is, because the header and the
+//! expiry are 8 bytes each and a collection's long-key length field is
+//! widened to 8 (`Shape::desc_at`).
+//!
+//! Why a flag bit (28) and not a wider kind field: bits 24-27 were all
+//! taken, and the string layout must not change for the new kinds.
+//! `from_bits` reads COLL as a third kind bit, so decoding a string's kind
+//! is still one index into five, no extra branch.
 
+use crate::types::Coll;
 use std::alloc::{alloc, dealloc, handle_alloc_error, realloc, Layout};
 use std::ptr::NonNull;
 
@@ -28,6 +39,11 @@ const KIND_SHIFT: u32 = 24;
 const KIND_MASK: u32 = 0b11 << KIND_SHIFT;
 const TTL: u32 = 1 << 26;
 const LONG_KEY: u32 = 1 << 27;
+/// The descriptor is a `Coll` (a hash or a set), not a string.
+const COLL: u32 = 1 << 28;
+/// A collection's descriptor: a `Coll`, padded to whole words.
+pub(super) const COLL_DESC: usize = std::mem::size_of::<Coll>().next_multiple_of(8);
+const _: () = assert!(std::mem::align_of::<Coll>() <= ALIGN);
 /// `klen16` holding this means the key length is in the `klen u32` field.
 const KLEN16_LONG: usize = 0xFFFF;
 
@@ -43,15 +59,22 @@ pub(super) enum Kind {
     Embed = 1,
     Grow = 2,
     Shared = 3,
+    /// A hash or a set: marked by the COLL bit (its kind bits are 0).
+    Coll = 4,
 }
 
 impl Kind {
     fn from_bits(meta: u32) -> Kind {
-        match (meta & KIND_MASK) >> KIND_SHIFT {
+        // The COLL bit joins the two kind bits as a third (a collection's
+        // kind bits are 0, so it reads as 4): one index, no extra branch
+        // on a string's path.
+        let coll = (meta & COLL) >> (COLL.trailing_zeros() - 2);
+        match coll | (meta & KIND_MASK) >> KIND_SHIFT {
             0 => Kind::Int,
             1 => Kind::Embed,
             2 => Kind::Grow,
-            _ => Kind::Shared,
+            3 => Kind::Shared,
+            _ => Kind::Coll,
         }
     }
 
@@ -60,6 +83,7 @@ impl Kind {
             Kind::Int | Kind::Grow => 8,
             Kind::Embed => 0,
             Kind::Shared => 16,
+            Kind::Coll => COLL_DESC,
         }
     }
 }
@@ -90,7 +114,12 @@ impl Shape {
     }
 
     pub fn desc_at(&self) -> usize {
-        self.tail_at() + if self.long_key() { 4 } else { 0 }
+        let klen32 = match self.kind {
+            // Keeps the `Coll` that follows 8-aligned.
+            Kind::Coll => 8,
+            _ => 4,
+        };
+        self.tail_at() + if self.long_key() { klen32 } else { 0 }
     }
 
     pub fn key_at(&self) -> usize {
@@ -122,9 +151,11 @@ impl Shape {
 
     /// The header's flags for this shape (the LRU bits are the caller's).
     fn flags(&self) -> u32 {
-        ((self.kind as u32) << KIND_SHIFT)
-            | if self.ttl { TTL } else { 0 }
-            | if self.long_key() { LONG_KEY } else { 0 }
+        let kind = match self.kind {
+            Kind::Coll => COLL,
+            k => (k as u32) << KIND_SHIFT,
+        };
+        kind | if self.ttl { TTL } else { 0 } | if self.long_key() { LONG_KEY } else { 0 }
     }
 
     /// Writes the header and the long key length; the rest is the caller's.
@@ -269,6 +300,12 @@ mod tests {
                 klen: 9,
                 vlen: 0,
             },
+            Shape {
+                kind: Kind::Coll,
+                ttl: true,
+                klen: 70_000,
+                vlen: 0,
+            },
         ] {
             let ptr = alloc_block(&shape);
             // SAFETY: a fresh block of `shape.size()` bytes, freed below.
@@ -284,6 +321,9 @@ mod tests {
             // SAFETY: the header was just written; the block is freed once.
             unsafe {
                 assert_eq!(read_shape(ptr), shape);
+                if shape.kind == Kind::Coll {
+                    assert_eq!(shape.desc_at() % ALIGN, 0, "a Coll is 8-aligned");
+                }
                 free_block(ptr, &shape);
             }
         }

@@ -19,11 +19,19 @@
 //! value of 4 KiB or more in its own `Rc<[u8]>` (`raw`), which a reply can
 //! hand to the socket without copying.
 //!
+//! A hash or a set keeps its `types::Coll` (40 bytes) in the block where a
+//! string keeps its descriptor: a small collection is the block plus its
+//! one compact buffer. Under a 16-byte key the block is 64 bytes, one
+//! jemalloc class; a hash of ten 6-byte fields and values adds a 140-byte
+//! buffer, a set of ten small integers a 20-byte one (tests.rs checks both). Moving a block (a TTL added, RENAME) moves the `Coll`
+//! bitwise with it, which Rust allows of any value; COPY clones it.
+//!
 //! The tag is the table's (bits of the key's hash); every method that
 //! moves the block to a new allocation keeps it.
 
 mod block;
 
+use crate::types::Coll;
 use crate::value::{StrVal, Value};
 use block::{
     alloc_block, free_block, read_shape, read_u64, realloc_block, write_u64, Kind, Shape, HEADER,
@@ -53,8 +61,15 @@ pub struct Entry {
 impl Entry {
     /// A new entry (tag 0 until a table sets it). `expire_at` is absolute
     /// Unix ms, 0 for none; `lru` the LRU (or LFU) clock's 24 bits.
+    /// A collection given as a `Value` is cloned (see `new_coll` to move one in).
     pub fn new(key: &[u8], val: Value<'_>, expire_at: u64, lru: u32) -> Entry {
-        let Value::Str(s) = val;
+        let s = match val {
+            Value::Str(s) => s,
+            coll => {
+                let coll = coll.to_coll().expect("not a string: a collection");
+                return Entry::new_coll(key, coll, expire_at, lru);
+            }
+        };
         let (kind, vlen) = kind_of(s);
         let shape = Shape {
             kind,
@@ -67,6 +82,50 @@ impl Entry {
         write_fields(buf, &shape, s, expire_at, lru);
         buf[shape.key_at()..shape.val_at()].copy_from_slice(key);
         e
+    }
+
+    /// A new entry holding a collection (see `new` for the rest).
+    pub fn new_coll(key: &[u8], coll: Coll, expire_at: u64, lru: u32) -> Entry {
+        let shape = Shape {
+            kind: Kind::Coll,
+            ttl: expire_at != 0,
+            klen: key.len(),
+            vlen: 0,
+        };
+        let mut e = Entry::wrap(alloc_block(&shape), 0);
+        let buf = e.bytes_mut(shape.size());
+        shape.write_header(buf, lru);
+        if shape.ttl {
+            write_u64(buf, shape.ttl_at(), expire_at);
+        }
+        buf[shape.key_at()..shape.val_at()].copy_from_slice(key);
+        // SAFETY: the block is ours and `coll_ptr` points inside it at
+        // COLL_DESC bytes, 8-aligned (see block.rs), which hold no value
+        // yet: writing without dropping is right.
+        unsafe { e.coll_ptr(&shape).write(coll) };
+        e
+    }
+
+    /// Where a collection's `Coll` lies in the block (shape kind Coll).
+    fn coll_ptr(&self, shape: &Shape) -> *mut Coll {
+        debug_assert_eq!(shape.kind, Kind::Coll);
+        self.ptr().as_ptr().wrapping_add(shape.desc_at()).cast()
+    }
+
+    /// The collection this entry holds, to change in place; None for a string.
+    pub fn coll_mut(&mut self) -> Option<&mut Coll> {
+        let shape = self.shape();
+        if shape.kind != Kind::Coll {
+            return None;
+        }
+        // SAFETY: a Coll block holds a live, aligned `Coll` at `coll_ptr`,
+        // owned by the block; `&mut self` makes this borrow the only one.
+        Some(unsafe { &mut *self.coll_ptr(&shape) })
+    }
+
+    fn coll(&self, shape: &Shape) -> &Coll {
+        // SAFETY: as in `coll_mut`, shared: `&self` keeps it unchanged.
+        unsafe { &*self.coll_ptr(shape) }
     }
 
     fn wrap(ptr: NonNull<u8>, tag: u32) -> Entry {
@@ -183,12 +242,18 @@ impl Entry {
         &self.bytes(shape.val_at())[shape.key_at()..]
     }
 
-    /// The value, borrowed: an integer or the bytes.
+    /// The value, borrowed: an integer, the bytes, or a collection.
     #[inline]
     pub fn value(&self) -> Value<'_> {
         let shape = self.shape();
         let buf = self.bytes(shape.used());
         Value::Str(match shape.kind {
+            Kind::Coll => {
+                return match self.coll(&shape) {
+                    Coll::Hash(h) => Value::Hash(h),
+                    Coll::Set(s) => Value::Set(s),
+                }
+            }
             Kind::Int => StrVal::Int(read_u64(buf, shape.desc_at()) as i64),
             Kind::Embed | Kind::Grow => StrVal::Bytes(&buf[shape.val_at()..]),
             Kind::Shared => {
@@ -208,6 +273,7 @@ impl Entry {
     pub fn encoding(&self) -> &'static str {
         let shape = self.shape();
         match shape.kind {
+            Kind::Coll => self.coll(&shape).encoding(),
             Kind::Int => "int",
             Kind::Embed if shape.vlen <= EMBSTR_MAX => "embstr",
             _ => "raw",
@@ -262,22 +328,28 @@ impl Entry {
     /// When the key stays where it is in the block, the block is reused
     /// (resized in place when the allocator can): no free and malloc.
     pub fn reset(&mut self, val: Value<'_>, expire_at: u64, lru: u32) {
-        let Value::Str(s) = val;
         let old = self.shape();
-        let (kind, vlen) = kind_of(s);
+        let (kind, vlen, s) = match val {
+            Value::Str(s) => {
+                let (kind, vlen) = kind_of(s);
+                (kind, vlen, s)
+            }
+            // Never in place: the new block is built whole, below.
+            _ => (Kind::Coll, 0, StrVal::Int(0)),
+        };
         let new = Shape {
             kind,
             ttl: expire_at != 0,
             vlen,
             ..old
         };
-        if new.key_at() != old.key_at() {
+        if new.key_at() != old.key_at() || kind == Kind::Coll || old.kind == Kind::Coll {
             let mut fresh = Entry::new(self.key(), val, expire_at, lru);
             fresh.set_tag(self.tag());
             *self = fresh;
             return;
         }
-        self.release_shared(&old);
+        self.release_value(&old);
         // SAFETY: the block is ours, allocated with `old`'s size; only the
         // returned pointer is used from here on.
         let ptr = unsafe { realloc_block(self.ptr(), &old, &new) };
@@ -292,6 +364,7 @@ impl Entry {
 
     /// The value as bytes to change in place, at least `min_len` long (grown
     /// with zeros). The value becomes `raw`, with room to grow into.
+    /// Strings only: callers check the type first (a collection panics).
     pub fn edit(&mut self, min_len: usize) -> &mut [u8] {
         let old = self.shape();
         if old.kind == Kind::Grow {
@@ -322,7 +395,9 @@ impl Entry {
     /// A Grow copy of this entry whose value is at least `min_len` long.
     fn to_grow(&self, old: &Shape, min_len: usize) -> Entry {
         let mut scratch = itoa::Buffer::new();
-        let Value::Str(s) = self.value();
+        let Value::Str(s) = self.value() else {
+            panic!("edit() of a collection: callers check for a string first")
+        };
         let bytes = s.as_bytes(&mut scratch);
         let new = Shape {
             kind: Kind::Grow,
@@ -372,7 +447,15 @@ impl Entry {
             // new block takes one more strong count of it.
             unsafe { Rc::increment_strong_count(std::ptr::slice_from_raw_parts(data, len)) };
         }
-        Entry::wrap(ptr, 0)
+        let copy = Entry::wrap(ptr, 0);
+        if old.kind == Kind::Coll {
+            // SAFETY: the new block's descriptor holds a bitwise copy of
+            // this entry's `Coll`, which it must not own (both would free
+            // the same buffers): it is overwritten, not dropped, with a
+            // clone of its own. The slot is aligned as in `new_coll`.
+            unsafe { copy.coll_ptr(&new).write(self.coll(&old).clone()) };
+        }
+        copy
     }
 
     /// A new block of shape `new` holding this entry's descriptor and value
@@ -419,15 +502,17 @@ impl Entry {
         }
     }
 
-    /// Bytes this entry takes: its block, and a Shared value's buffer.
+    /// Bytes this entry takes: its block, and what its value holds outside
+    /// it (a Shared value's buffer, a collection's structures).
     pub fn mem_bytes(&self) -> usize {
         let shape = self.shape();
-        let shared = match shape.kind {
+        let outside = match shape.kind {
             // The buffer and the Rc's two counts.
             Kind::Shared => shared_parts(self.bytes(shape.used()), &shape).1 + 16,
+            Kind::Coll => self.coll(&shape).heap_bytes(),
             _ => 0,
         };
-        shape.size() + shared
+        shape.size() + outside
     }
 
     /// The one allocation of at least `min` bytes this entry holds alone,
@@ -458,14 +543,22 @@ impl Entry {
         }
     }
 
-    /// Drops a Shared value's `Rc` (the block still points at it: the caller
-    /// rewrites or frees the block next).
-    fn release_shared(&mut self, shape: &Shape) {
-        if shape.kind == Kind::Shared {
-            let (data, len) = shared_parts(self.bytes(shape.used()), shape);
-            // SAFETY: the block's own count of this Rc, given up once: every
-            // caller rewrites the descriptor or frees the block right after.
-            drop(unsafe { Rc::from_raw(std::ptr::slice_from_raw_parts(data, len)) });
+    /// Drops what the value owns outside the block: a Shared value's `Rc`,
+    /// a collection's `Coll` (the block still holds their bytes: the
+    /// caller rewrites or frees the block next).
+    fn release_value(&mut self, shape: &Shape) {
+        match shape.kind {
+            Kind::Shared => {
+                let (data, len) = shared_parts(self.bytes(shape.used()), shape);
+                // SAFETY: the block's own count of this Rc, given up once:
+                // every caller rewrites the descriptor or frees the block
+                // right after.
+                drop(unsafe { Rc::from_raw(std::ptr::slice_from_raw_parts(data, len)) });
+            }
+            // SAFETY: the block owns this live `Coll`; it is dropped once,
+            // and every caller rewrites or frees the block right after.
+            Kind::Coll => unsafe { std::ptr::drop_in_place(self.coll_ptr(shape)) },
+            _ => {}
         }
     }
 }
@@ -473,7 +566,7 @@ impl Entry {
 impl Drop for Entry {
     fn drop(&mut self) {
         let shape = self.shape();
-        self.release_shared(&shape);
+        self.release_value(&shape);
         // SAFETY: the entry owns the block, allocated with this shape's size,
         // and frees it once, here.
         unsafe { free_block(self.ptr(), &shape) };

@@ -1,11 +1,14 @@
 use super::*;
+use crate::types::{Hash, HashLimits, Set};
 
 fn s(b: &[u8]) -> Value<'_> {
     Value::Str(StrVal::from_bytes(b))
 }
 
 fn bytes(e: &Entry) -> Vec<u8> {
-    let Value::Str(v) = e.value();
+    let Value::Str(v) = e.value() else {
+        panic!("{e:?} is not a string")
+    };
     v.to_vec()
 }
 
@@ -111,4 +114,115 @@ fn a_value_replaced_by_another_kind_frees_the_old_one() {
     e.reset(s(&big), 0, 0);
     e.reset(s(&big[..200]), 0, 0);
     assert_eq!((bytes(&e), e.encoding()), (big[..200].to_vec(), "raw"));
+}
+
+fn hash_of(n: usize) -> Coll {
+    let mut h = Hash::default();
+    for i in 0..n {
+        let f = format!("field{i}");
+        h.set(f.as_bytes(), b"value", HashLimits::default());
+    }
+    Coll::Hash(h)
+}
+
+fn fields(e: &Entry) -> usize {
+    match e.value() {
+        Value::Hash(h) => h.len(),
+        other => panic!("{other:?} is not a hash"),
+    }
+}
+
+#[test]
+fn a_collection_lives_in_the_block_and_moves_with_it() {
+    let long_key = vec![b'k'; 70_000];
+    for key in [&b"h"[..], &long_key] {
+        let mut e = Entry::new_coll(key, hash_of(3), 0, 9);
+        e.set_tag(5);
+        assert_eq!(
+            (e.type_name(), e.encoding(), fields(&e)),
+            ("hash", "listpack", 3)
+        );
+        assert_eq!(e.key(), key);
+        // A TTL moves the block; the collection goes with it, changeable.
+        e.set_expire_at(77);
+        let Some(Coll::Hash(h)) = e.coll_mut() else {
+            panic!("a hash")
+        };
+        h.set(b"more", b"v", HashLimits::default());
+        e.set_expire_at(0);
+        assert_eq!((fields(&e), e.lru(), e.tag(), e.key()), (4, 9, 5, key));
+        let renamed = e.with_key(b"other");
+        assert_eq!((renamed.key(), fields(&renamed)), (&b"other"[..], 4));
+    }
+}
+
+#[test]
+fn a_copy_owns_its_own_collection() {
+    let mut e = Entry::new_coll(b"a", hash_of(200), 5, 0);
+    assert_eq!(e.encoding(), "hashtable");
+    let mut copy = e.duplicate(b"b", 1);
+    if let Some(Coll::Hash(h)) = copy.coll_mut() {
+        h.remove(b"field0");
+    }
+    assert_eq!((fields(&e), fields(&copy), copy.expire_at()), (200, 199, 5));
+    drop(copy);
+    if let Some(Coll::Hash(h)) = e.coll_mut() {
+        assert!(h.remove(b"field0"), "the original was not touched");
+    }
+}
+
+#[test]
+fn memory_counts_what_a_collection_holds() {
+    let small = Entry::new_coll(b"k", hash_of(2), 0, 0);
+    let big = Entry::new_coll(b"k", hash_of(1_000), 0, 0);
+    assert!(small.mem_bytes() < 128, "{}", small.mem_bytes());
+    // A thousand fields of ~15 bytes each, and the table around them.
+    assert!(big.mem_bytes() > 15_000, "{}", big.mem_bytes());
+}
+
+#[test]
+fn replacing_a_collection_with_a_string_and_back() {
+    let mut e = Entry::new_coll(b"k", Coll::Set(Set::for_member(b"1")), 0, 0);
+    assert_eq!((e.type_name(), e.encoding()), ("set", "intset"));
+    e.reset(s(b"text"), 10, 0);
+    assert_eq!(
+        (bytes(&e), e.expire_at(), e.type_name()),
+        (b"text".to_vec(), 10, "string")
+    );
+    let h = hash_of(1);
+    let Coll::Hash(h) = &h else { unreachable!() };
+    e.set_value(Value::Hash(h));
+    assert_eq!((e.type_name(), e.expire_at(), fields(&e)), ("hash", 10, 1));
+    assert!(e.coll_mut().is_some());
+}
+
+#[test]
+fn strings_are_not_bigger_for_the_new_kinds() {
+    // 8 header + 16 key + 100 value: the 128-byte class, as before.
+    let e = Entry::new(&[b'k'; 16], s(&[b'v'; 100]), 0, 0);
+    assert_eq!(e.mem_bytes(), 124);
+    assert!(Entry::new(b"k", s(b"1"), 0, 0).coll_mut().is_none());
+}
+
+/// What a small collection under a 16-byte key costs (the figures the
+/// memory comparison with redis-server starts from): the block is 64 bytes
+/// (header 8, the `Coll` 40, the key 16), plus the one compact buffer.
+#[test]
+fn small_collections_are_one_block_and_one_buffer() {
+    let key = [b'k'; 16];
+    let mut h = Hash::default();
+    for i in 0..10 {
+        let (f, v) = (format!("field{i}"), format!("value{i}"));
+        h.set(f.as_bytes(), v.as_bytes(), HashLimits::default());
+    }
+    // 20 strings of 6 bytes, each with a 1-byte length.
+    let hash = Entry::new_coll(&key, Coll::Hash(h), 0, 0);
+    assert_eq!(hash.mem_bytes(), 64 + 20 * 7);
+    let mut ints = Set::for_member(b"0");
+    for i in 0..10 {
+        ints.add(format!("{}", i * 1000).as_bytes(), 512);
+    }
+    // Ten members below 2^15: two bytes each.
+    let ints = Entry::new_coll(&key, Coll::Set(ints), 0, 0);
+    assert_eq!(ints.mem_bytes(), 64 + 10 * 2);
 }

@@ -21,19 +21,22 @@ use std::time::{Duration, Instant};
 /// steps; below it a free is cheap (jemalloc's oversize threshold is 8 MiB:
 /// smaller allocations come from its arenas and are purged later, by decay).
 pub const LAZY_MIN: usize = 8 << 20;
-/// Tables of at most this many keys are freed at once (Redis's
-/// LAZYFREE_THRESHOLD counts elements the same way).
+/// Tables and collections of at most this many keys or members are freed
+/// at once (Redis's LAZYFREE_THRESHOLD counts elements the same way).
 const SMALL_TABLE: usize = 64;
-/// Keys of a doomed table freed between two looks at the clock (about
-/// 50 µs of frees).
+/// Keys of a doomed table (or members of a collection) freed between two
+/// looks at the clock (about 50 µs of frees).
 const FREE_STEP: usize = 256;
 /// Bytes handed back to the kernel per `madvise`.
 const RELEASE_STEP: usize = 2 << 20;
 
+/// A queued value: a large string or a large collection.
 struct Big {
     entry: Entry,
-    /// Bytes of its large region already handed back.
+    /// Bytes of a string's large region already handed back.
     released: usize,
+    /// What it held when queued (off `pending_bytes` once freed).
+    bytes: u64,
 }
 
 #[derive(Default)]
@@ -60,12 +63,16 @@ impl LazyFree {
 
     /// Frees `e` now (it is dropped here), or queues it when it holds a
     /// large region of its own.
-    pub fn free(&mut self, e: Entry) {
-        if e.large_region(LAZY_MIN).is_some() {
-            self.pending_bytes += e.mem_bytes() as u64;
+    pub fn free(&mut self, mut e: Entry) {
+        let large = e.large_region(LAZY_MIN).is_some()
+            || e.coll_mut().is_some_and(|c| c.len() > SMALL_TABLE);
+        if large {
+            let bytes = e.mem_bytes() as u64;
+            self.pending_bytes += bytes;
             self.big.push_back(Big {
                 entry: e,
                 released: 0,
+                bytes,
             });
         }
     }
@@ -94,9 +101,13 @@ impl LazyFree {
             let Some(b) = self.big.front_mut() else {
                 return false;
             };
-            if !release_some(b) {
+            let more = match b.entry.coll_mut() {
+                Some(c) => c.free_some(FREE_STEP),
+                None => release_some(b),
+            };
+            if !more {
                 let b = self.big.pop_front().expect("the front was there");
-                self.pending_bytes -= b.entry.mem_bytes() as u64;
+                self.pending_bytes -= b.bytes;
                 self.freed_objects += 1;
             }
         }

@@ -85,6 +85,12 @@ pub struct Config {
     /// 1..=10: how much CPU the active expiry sweep may spend.
     pub active_expire_effort: u32,
     pub latency_tracking: bool,
+    /// A hash is a listpack while it has at most this many fields...
+    pub hash_max_listpack_entries: u64,
+    /// ...and no field or value longer than this (bytes).
+    pub hash_max_listpack_value: u64,
+    /// A set of integers is an intset while it has at most this many.
+    pub set_max_intset_entries: u64,
     /// Microseconds; -1 disables the slow log, 0 logs every command.
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: u64,
@@ -213,6 +219,9 @@ impl Default for Config {
             jemalloc_bg_thread: false,
             active_expire_effort: 0,
             latency_tracking: false,
+            hash_max_listpack_entries: 0,
+            hash_max_listpack_value: 0,
+            set_max_intset_entries: 0,
             slowlog_log_slower_than: 0,
             slowlog_max_len: 0,
             loglevel: LogLevel::Notice,
@@ -363,6 +372,14 @@ mod tests {
         );
         assert_eq!(cfg.active_expire_effort, 1);
         assert!(cfg.latency_tracking);
+        assert_eq!(
+            (
+                cfg.hash_max_listpack_entries,
+                cfg.hash_max_listpack_value,
+                cfg.set_max_intset_entries
+            ),
+            (128, 64, 512)
+        );
         assert_eq!(
             (cfg.slowlog_log_slower_than, cfg.slowlog_max_len),
             (10000, 128)

@@ -255,6 +255,23 @@ params! {
     SlowlogMaxLen {
         name: "slowlog-max-len", kind: Int { min: 0, max: LLONG_MAX }, default: "128", set: Runtime,
         get: |c| c.slowlog_max_len.to_string(), put: |c, v| c.slowlog_max_len = v.int() as u64 }
+    // The encodings of small collections. 128 is redis.conf's value (a
+    // redis-server started without a file uses 512); ElastiCache's too.
+    HashMaxListpackEntries {
+        name: "hash-max-listpack-entries", aliases: ["hash-max-ziplist-entries"],
+        kind: Int { min: 0, max: LLONG_MAX }, default: "128", set: Runtime,
+        get: |c| c.hash_max_listpack_entries.to_string(),
+        put: |c, v| c.hash_max_listpack_entries = v.int() as u64 }
+    HashMaxListpackValue {
+        name: "hash-max-listpack-value", aliases: ["hash-max-ziplist-value"],
+        kind: Memory { min: 0, max: LONG_MAX }, default: "64", set: Runtime,
+        get: |c| c.hash_max_listpack_value.to_string(),
+        put: |c, v| c.hash_max_listpack_value = v.mem() }
+    SetMaxIntsetEntries {
+        name: "set-max-intset-entries", kind: Int { min: 0, max: LLONG_MAX }, default: "512",
+        set: Runtime,
+        get: |c| c.set_max_intset_entries.to_string(),
+        put: |c, v| c.set_max_intset_entries = v.int() as u64 }
     Loglevel {
         name: "loglevel", kind: Enum(LogLevel::NAMES), default: "notice", set: Runtime,
         get: |c| c.loglevel.name().into(),

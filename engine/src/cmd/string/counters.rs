@@ -104,13 +104,18 @@ pub(super) fn incrbyfloat(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResul
             None => LongDouble::ZERO,
         };
         let by = LongDouble::parse(args.get(2)).ok_or(CmdError::NotFloat)?;
-        let sum = current.add(by).ok_or(CmdError::Static(
-            "ERR increment would produce NaN or Infinity",
-        ))?;
-        Ok(sum.to_human())
+        float_sum(current, by)
     })?;
     out.bulk(text.as_bytes());
     Ok(())
+}
+
+/// `current + by` as INCRBYFLOAT and HINCRBYFLOAT store and reply it.
+pub(crate) fn float_sum(current: LongDouble, by: LongDouble) -> Result<String, CmdError> {
+    let sum = current.add(by).ok_or(CmdError::Static(
+        "ERR increment would produce NaN or Infinity",
+    ))?;
+    Ok(sum.to_human())
 }
 
 #[cfg(test)]

@@ -290,3 +290,28 @@ fn a_sample_finds_every_key_when_allowed_to_look_everywhere() {
     }
     crate::table::Table::new().sample(3, 10, |_| panic!("empty"));
 }
+
+#[test]
+fn unlink_of_a_large_set_frees_it_in_steps() {
+    let mut h = Harness::new();
+    for i in 0..200 {
+        let members: Vec<String> = (0..100).map(|j| format!("m{i}:{j}")).collect();
+        let mut args = vec!["SADD", "big"];
+        args.extend(members.iter().map(String::as_str));
+        h.run(&args);
+    }
+    h.run(&["SADD", "small", "a", "b"]);
+    assert_eq!(h.run(&["UNLINK", "big", "small"]), R::Int(2));
+    assert_eq!(
+        h.shard.mem.lazy.pending_objects(),
+        1,
+        "only the large set waits"
+    );
+    let mut steps = 0;
+    while h.shard.housework(Duration::from_micros(20)) {
+        steps += 1;
+    }
+    assert!(steps > 1, "{steps} steps");
+    assert_eq!(h.shard.mem.lazy.freed_objects, 1);
+    assert_eq!(h.shard.mem.lazy.pending_bytes, 0);
+}
