@@ -252,6 +252,7 @@ impl Entry {
                 return match self.coll(&shape) {
                     Coll::Hash(h) => Value::Hash(h),
                     Coll::Set(s) => Value::Set(s),
+                    Coll::List(l) => Value::List(l),
                 }
             }
             Kind::Int => StrVal::Int(read_u64(buf, shape.desc_at()) as i64),
