@@ -120,8 +120,9 @@ fn pop(ctx: &mut Ctx, args: &Args, out: &mut Out, end: End) -> CmdResult {
     };
     match count {
         None => {
-            let item = list.pop(end).expect("a stored list is never empty");
-            out.bulk(&item);
+            // Replied from the node before it goes: no copy of the item.
+            bulk_item(out, list.peek(end).expect("a stored list is never empty"));
+            list.drop_end(end, 1);
             drop_if_empty(ctx, key);
             ctx.dirty(1);
             Ok(())
