@@ -94,7 +94,9 @@ fn pop_reply(ctx: &mut Ctx, key: &[u8], end: End, count: usize, out: &mut Out) -
         End::Tail => list.iter_rev().take(n).for_each(|i| bulk_item(out, i)),
     }
     list.drop_end(end, n);
-    drop_if_empty(ctx, key);
+    if list.is_empty() {
+        ctx.delete(key);
+    }
     ctx.dirty(n as u64);
     Ok(())
 }
@@ -123,7 +125,11 @@ fn pop(ctx: &mut Ctx, args: &Args, out: &mut Out, end: End) -> CmdResult {
             // Replied from the node before it goes: no copy of the item.
             bulk_item(out, list.peek(end).expect("a stored list is never empty"));
             list.drop_end(end, 1);
-            drop_if_empty(ctx, key);
+            // Checked on the list in hand: a second lookup per pop is
+            // what `drop_if_empty` would cost.
+            if list.is_empty() {
+                ctx.delete(key);
+            }
             ctx.dirty(1);
             Ok(())
         }
@@ -240,7 +246,9 @@ fn ltrim(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
         };
         list.drop_end(End::Head, head);
         list.drop_end(End::Tail, tail);
-        drop_if_empty(ctx, key);
+        if list.is_empty() {
+            ctx.delete(key);
+        }
         ctx.dirty((head + tail) as u64);
     }
     out.ok();
@@ -260,7 +268,9 @@ fn lrem(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
     let from = if count < 0 { End::Tail } else { End::Head };
     let max = usize::try_from(count.unsigned_abs()).unwrap_or(usize::MAX);
     let removed = list.remove_matching(args.get(3), from, max, fill);
-    drop_if_empty(ctx, key);
+    if list.is_empty() {
+        ctx.delete(key);
+    }
     ctx.dirty(removed as u64);
     out.int(removed as i64);
     Ok(())

@@ -35,7 +35,9 @@ use std::collections::VecDeque;
 
 /// `list-max-listpack-size`: below 0, a node's byte limit (-1: 4 KiB ...
 /// -5: 64 KiB); above 0, its item limit (nodes stay under 8 KiB then too);
-/// as Redis's quicklist reads it.
+/// as Redis's quicklist reads it. Commands pass the current setting to each
+/// write, where Redis fixes it when a list is created: after a CONFIG SET,
+/// old lists' new nodes follow the new value too.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fill(pub i64);
 
