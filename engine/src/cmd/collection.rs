@@ -1,7 +1,8 @@
-//! What the collection families (hashes, sets) share: lookups that check a
-//! key's type (WRONGTYPE otherwise), creating a collection on first write,
-//! removing one its command emptied, the COUNT of the random-member
-//! commands, distinct random picks, and the *SCAN commands' arguments.
+//! What the collection families (hashes, sets, lists) share: lookups that
+//! check a key's type (WRONGTYPE otherwise), creating a collection on first
+//! write, removing one its command emptied, count arguments, the COUNT of
+//! the random-member commands, distinct random picks, and the *SCAN
+//! commands' arguments.
 
 use crate::args::Args;
 use crate::cmd::int_arg;
