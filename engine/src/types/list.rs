@@ -293,7 +293,7 @@ impl List {
     /// nearer end, then the node from its nearer end.
     fn locate(&self, i: usize) -> Pos {
         debug_assert!(i < self.len);
-        let (mut node, mut first) = if i < self.len / 2 {
+        let (node, first) = if i < self.len / 2 {
             let mut first = 0;
             let mut node = 0;
             while first + self.nodes[node].count as usize <= i {
@@ -310,10 +310,6 @@ impl List {
             }
             (node, first)
         };
-        if node == self.nodes.len() {
-            node -= 1;
-            first -= self.nodes[node].count as usize;
-        }
         Pos {
             node,
             at: self.nodes[node].offset_of(i - first),
