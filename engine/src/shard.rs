@@ -48,6 +48,8 @@ pub struct ShardConf {
     pub hash_limits: crate::types::HashLimits,
     /// set-max-intset-entries.
     pub set_max_intset: usize,
+    /// list-max-listpack-size.
+    pub list_fill: crate::types::Fill,
 }
 
 impl Default for ShardConf {
@@ -57,6 +59,7 @@ impl Default for ShardConf {
             debug_enabled: false,
             hash_limits: Default::default(),
             set_max_intset: 512,
+            list_fill: Default::default(),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Values as commands see them: borrowed views into an entry, and what a
 //! command hands the table to store (`entry.rs` decides the encoding).
 
-use crate::types::{Coll, Hash, Set};
+use crate::types::{Coll, Hash, List, Set};
 
 /// A string value: an integer (Redis's `int` encoding) or bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +58,7 @@ pub enum Value<'a> {
     Str(StrVal<'a>),
     Hash(&'a Hash),
     Set(&'a Set),
+    List(&'a List),
 }
 
 impl Value<'_> {
@@ -67,6 +68,7 @@ impl Value<'_> {
             Value::Str(_) => "string",
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
+            Value::List(_) => "list",
         }
     }
 
@@ -76,6 +78,7 @@ impl Value<'_> {
             Value::Str(_) => None,
             Value::Hash(h) => Some(Coll::Hash(h.clone())),
             Value::Set(s) => Some(Coll::Set(s.clone())),
+            Value::List(l) => Some(Coll::List(Box::new(l.clone()))),
         }
     }
 }

@@ -441,4 +441,5 @@ pub fn apply_engine_conf(eng: &mut Shard, config: &Config) {
         max_value: usize::try_from(config.hash_max_listpack_value).unwrap_or(usize::MAX),
     };
     eng.conf.set_max_intset = usize::try_from(config.set_max_intset_entries).unwrap_or(usize::MAX);
+    eng.conf.list_fill = engine::types::Fill(config.list_max_listpack_size);
 }

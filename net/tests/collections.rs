@@ -150,3 +150,72 @@ fn multi_key_set_commands_run_where_their_keys_are() {
     }
     assert_ne!(shard_of(&a, 2), shard_of(&b, 2));
 }
+
+#[test]
+fn lists_live_on_either_shard_and_move_within_one() {
+    let server = Server::start(2, &[]);
+    let [a, b] = keys_on_two_shards("l");
+    for (_, mut raw) in server.raw_per_shard(2) {
+        for key in [&a, &b] {
+            assert_eq!(raw.cmd(&["RPUSH", key, "1", "2", "3"]), Reply::Int(3));
+            assert_eq!(raw.cmd(&["TYPE", key]), Reply::Simple("list".into()));
+            assert_eq!(raw.cmd(&["LINDEX", key, "-1"]), Reply::Bulk("3".into()));
+        }
+        for cmd in [
+            vec!["LMOVE", &a, &b, "LEFT", "RIGHT"],
+            vec!["RPOPLPUSH", &a, &b],
+            vec!["LMPOP", "2", &a, &b, "LEFT"],
+        ] {
+            assert_eq!(raw.cmd(&cmd), Reply::Error(CROSSSLOT.into()), "{cmd:?}");
+        }
+        // LMPOP's keys are the ones numkeys counts: LEFT and COUNT's value
+        // are not keys, wherever they would hash.
+        let (ta, tb) = ("{t}a", "{t}b");
+        let _ = raw.cmd(&["RPUSH", tb, "x", "y"]);
+        assert_eq!(
+            raw.cmd(&["LMPOP", "2", ta, tb, "RIGHT", "COUNT", "5"]),
+            Reply::Array(vec![
+                Reply::Bulk(tb.into()),
+                Reply::Array(vec![Reply::Bulk("y".into()), Reply::Bulk("x".into())]),
+            ])
+        );
+        let _ = raw.cmd(&["RPUSH", ta, "x"]);
+        assert_eq!(
+            raw.cmd(&["LMOVE", ta, tb, "LEFT", "LEFT"]),
+            Reply::Bulk("x".into())
+        );
+        assert_eq!(raw.cmd(&["EXISTS", ta]), Reply::Int(0));
+        let _ = raw.cmd(&["DEL", ta, tb, &a, &b]);
+    }
+    let mut con = server.client();
+    let get = |con: &mut redis::Connection, name: &str| -> Vec<String> {
+        query(con, &["CONFIG", "GET", name])
+    };
+    assert_eq!(
+        get(&mut con, "list-max-listpack-size"),
+        ["list-max-listpack-size", "-2"]
+    );
+    let () = query(&mut con, &["CONFIG", "SET", "list-max-ziplist-size", "1"]);
+    let () = query(&mut con, &["CONFIG", "SET", "list-compress-depth", "2"]);
+    assert_eq!(
+        get(&mut con, "list-max-listpack-size"),
+        ["list-max-listpack-size", "1"]
+    );
+    assert_eq!(
+        get(&mut con, "list-compress-depth"),
+        ["list-compress-depth", "2"]
+    );
+    for key in [&a, &b] {
+        let _: i64 = query(&mut con, &["RPUSH", key, "a", "b", "c"]);
+        let items: Vec<String> = query(&mut con, &["LRANGE", key, "0", "-1"]);
+        assert_eq!(items, ["a", "b", "c"]);
+        assert_eq!(
+            query::<String>(&mut con, &["OBJECT", "ENCODING", key]),
+            "quicklist"
+        );
+    }
+    assert!(
+        query_err(&mut con, &["CONFIG", "SET", "list-compress-depth", "-1"])
+            .contains("list-compress-depth")
+    );
+}

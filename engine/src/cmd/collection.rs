@@ -1,7 +1,8 @@
-//! What the collection families (hashes, sets) share: lookups that check a
-//! key's type (WRONGTYPE otherwise), creating a collection on first write,
-//! removing one its command emptied, the COUNT of the random-member
-//! commands, distinct random picks, and the *SCAN commands' arguments.
+//! What the collection families (hashes, sets, lists) share: lookups that
+//! check a key's type (WRONGTYPE otherwise), creating a collection on first
+//! write, removing one its command emptied, count arguments, the COUNT of
+//! the random-member commands, distinct random picks, and the *SCAN
+//! commands' arguments.
 
 use crate::args::Args;
 use crate::cmd::int_arg;
@@ -9,7 +10,7 @@ use crate::cmd::keyspace::{parse_cursor, parse_scan_opts, ScanOpts};
 use crate::error::{CmdError, CmdResult};
 use crate::reply::Out;
 use crate::shard::Ctx;
-use crate::types::{Coll, Hash, Set};
+use crate::types::{Coll, Hash, List, Set};
 use crate::value::Value;
 
 /// A collection type as a family sees it.
@@ -17,8 +18,12 @@ pub(crate) trait Typed: Sized {
     /// The value as this type, None when it is another.
     fn of(v: Value<'_>) -> Option<&Self>;
     fn of_mut(c: &mut Coll) -> Option<&mut Self>;
-    /// Members (a hash's fields).
+    /// Members (a hash's fields, a list's items).
     fn len(&self) -> usize;
+}
+
+/// A collection of distinct members (hashes, sets; not lists).
+pub(crate) trait Members: Typed {
     /// Removes a member (a hash's field); true when it was there.
     fn remove(&mut self, member: &[u8]) -> bool;
 }
@@ -39,6 +44,9 @@ impl Typed for Hash {
     fn len(&self) -> usize {
         Hash::len(self)
     }
+}
+
+impl Members for Hash {
     fn remove(&mut self, field: &[u8]) -> bool {
         Hash::remove(self, field)
     }
@@ -60,8 +68,29 @@ impl Typed for Set {
     fn len(&self) -> usize {
         Set::len(self)
     }
+}
+
+impl Members for Set {
     fn remove(&mut self, member: &[u8]) -> bool {
         Set::remove(self, member)
+    }
+}
+
+impl Typed for List {
+    fn of(v: Value<'_>) -> Option<&List> {
+        match v {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+    fn of_mut(c: &mut Coll) -> Option<&mut List> {
+        match c {
+            Coll::List(l) => Some(l),
+            _ => None,
+        }
+    }
+    fn len(&self) -> usize {
+        List::len(self)
     }
 }
 
@@ -117,7 +146,7 @@ pub(crate) fn write_or_create<'c, T: Typed>(
 
 /// HDEL and SREM: removes the members named from argument 2 on, and the
 /// key once they are all gone; replies how many were removed.
-pub(crate) fn remove_members<T: Typed>(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
+pub(crate) fn remove_members<T: Members>(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
     let key = args.get(1);
     let mut removed = 0;
     if let Some(coll) = write::<T>(ctx, key)? {
@@ -164,6 +193,26 @@ pub(crate) fn store(ctx: &mut Ctx, key: &[u8], coll: Coll) -> bool {
     ctx.put_entry(ctx.db, crate::table::Entry::new_coll(key, coll, 0, lru));
     true
 }
+
+/// A count that must be a non-negative integer; `err` otherwise (Redis's
+/// getPositiveLong with a message: one error for both).
+pub(crate) fn positive(arg: &[u8], err: &'static str) -> Result<usize, CmdError> {
+    crate::value::parse_i64(arg)
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or(CmdError::Static(err))
+}
+
+/// A count that must be an integer of at least 1 (numkeys, LMPOP's
+/// COUNT); `err` otherwise.
+pub(crate) fn at_least_one(arg: &[u8], err: &'static str) -> Result<usize, CmdError> {
+    match positive(arg, err)? {
+        0 => Err(CmdError::Static(err)),
+        n => Ok(n),
+    }
+}
+
+/// Redis's error for a numkeys below 1 or not a number.
+pub(crate) const NUMKEYS: &str = "ERR numkeys should be greater than 0";
 
 /// The count of SRANDMEMBER and HRANDFIELD: any i64 but i64::MIN (Redis
 /// takes -LONG_MAX..LONG_MAX). Negative means "with repeats".

@@ -7,6 +7,7 @@ pub mod expire;
 pub mod hash;
 pub mod keys;
 pub mod keyspace;
+pub mod list;
 pub mod server;
 pub mod set;
 pub mod string;
@@ -28,6 +29,7 @@ pub fn tables() -> Vec<&'static [CommandSpec]> {
         server::COMMANDS,
         hash::COMMANDS,
         set::COMMANDS,
+        list::COMMANDS,
     ]
 }
 

@@ -13,8 +13,8 @@ mod algebra;
 
 use crate::args::Args;
 use crate::cmd::collection::{
-    cardinality, drop_if_empty, peek, pick, random_count, random_pick_count, random_picks, read,
-    remove_members, scan, write, write_or_create,
+    cardinality, drop_if_empty, peek, pick, positive, random_count, random_pick_count,
+    random_picks, read, remove_members, scan, write, write_or_create,
 };
 use crate::error::{CmdError, CmdResult};
 use crate::reply::Out;
@@ -22,13 +22,6 @@ use crate::shard::Ctx;
 use crate::spec::{CommandSpec, Exec, Route};
 use crate::types::{Coll, Set};
 use crate::value::StrVal;
-
-/// A count that must be a non-negative integer; `err` otherwise.
-pub(crate) fn positive(arg: &[u8], err: &'static str) -> Result<usize, CmdError> {
-    crate::value::parse_i64(arg)
-        .and_then(|n| usize::try_from(n).ok())
-        .ok_or(CmdError::Static(err))
-}
 
 /// set-max-intset-entries, capped as Redis caps it (an intset's own limit).
 pub(crate) fn max_intset(ctx: &Ctx) -> usize {

@@ -23,8 +23,11 @@
 //! string keeps its descriptor: a small collection is the block plus its
 //! one compact buffer. Under a 16-byte key the block is 64 bytes, one
 //! jemalloc class; a hash of ten 6-byte fields and values adds a 140-byte
-//! buffer, a set of ten small integers a 20-byte one (tests.rs checks both). Moving a block (a TTL added, RENAME) moves the `Coll`
-//! bitwise with it, which Rust allows of any value; COPY clones it.
+//! buffer, a set of ten small integers a 20-byte one (tests.rs checks both).
+//! A list's `Coll` is a box (its deque and length would not fit in 40
+//! bytes): block, box and one 8 KiB-bounded buffer per node. Moving a block
+//! (a TTL added, RENAME) moves the `Coll` bitwise with it, which Rust
+//! allows of any value; COPY clones it.
 //!
 //! The tag is the table's (bits of the key's hash); every method that
 //! moves the block to a new allocation keeps it.
@@ -252,6 +255,7 @@ impl Entry {
                 return match self.coll(&shape) {
                     Coll::Hash(h) => Value::Hash(h),
                     Coll::Set(s) => Value::Set(s),
+                    Coll::List(l) => Value::List(l),
                 }
             }
             Kind::Int => StrVal::Int(read_u64(buf, shape.desc_at()) as i64),

@@ -22,7 +22,7 @@ pub struct Pack {
 }
 
 /// Reads the LEB128 length at `at`: (length, bytes it took).
-fn read_len(buf: &[u8], at: usize) -> (usize, usize) {
+pub(super) fn read_len(buf: &[u8], at: usize) -> (usize, usize) {
     let mut n = 0usize;
     let mut used = 0;
     loop {
@@ -36,7 +36,7 @@ fn read_len(buf: &[u8], at: usize) -> (usize, usize) {
 }
 
 /// `n` in LEB128: the bytes, and how many of them are used.
-fn encode_len(mut n: usize) -> ([u8; 10], usize) {
+pub(super) fn encode_len(mut n: usize) -> ([u8; 10], usize) {
     let mut out = [0u8; 10];
     let mut used = 0;
     loop {

@@ -91,6 +91,10 @@ pub struct Config {
     pub hash_max_listpack_value: u64,
     /// A set of integers is an intset while it has at most this many.
     pub set_max_intset_entries: u64,
+    /// A list node's limit: below 0 in bytes (-2: 8 KiB), above 0 in items.
+    pub list_max_listpack_size: i64,
+    /// Accepted and reported, without effect (lists are not compressed).
+    pub list_compress_depth: u64,
     /// Microseconds; -1 disables the slow log, 0 logs every command.
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: u64,
@@ -222,6 +226,8 @@ impl Default for Config {
             hash_max_listpack_entries: 0,
             hash_max_listpack_value: 0,
             set_max_intset_entries: 0,
+            list_max_listpack_size: 0,
+            list_compress_depth: 0,
             slowlog_log_slower_than: 0,
             slowlog_max_len: 0,
             loglevel: LogLevel::Notice,
@@ -379,6 +385,10 @@ mod tests {
                 cfg.set_max_intset_entries
             ),
             (128, 64, 512)
+        );
+        assert_eq!(
+            (cfg.list_max_listpack_size, cfg.list_compress_depth),
+            (-2, 0)
         );
         assert_eq!(
             (cfg.slowlog_log_slower_than, cfg.slowlog_max_len),

@@ -143,6 +143,7 @@ macro_rules! params {
 
 // Bounds named as in Redis's config.c, to compare rows against it.
 const INT_MAX: i64 = i32::MAX as i64;
+const INT_MIN: i64 = i32::MIN as i64;
 const UINT_MAX: i64 = u32::MAX as i64;
 const LONG_MAX: u64 = i64::MAX as u64;
 const LLONG_MAX: i64 = i64::MAX;
@@ -272,6 +273,23 @@ params! {
         set: Runtime,
         get: |c| c.set_max_intset_entries.to_string(),
         put: |c, v| c.set_max_intset_entries = v.int() as u64 }
+    // Redis's quicklist fill: below 0 a node's byte limit (-2: 8 KiB),
+    // above 0 its item limit; Redis clamps what it reads to -5..=32767, and
+    // so does the list (`types::Fill`).
+    ListMaxListpackSize {
+        name: "list-max-listpack-size", aliases: ["list-max-ziplist-size"],
+        kind: Int { min: INT_MIN, max: INT_MAX }, default: "-2", set: Runtime,
+        get: |c| c.list_max_listpack_size.to_string(),
+        put: |c, v| c.list_max_listpack_size = v.int() }
+    // Accepted without effect: lists are never compressed (see the README's
+    // list of such parameters). Refusing it would break clients and test
+    // suites that set it; what a list holds and answers is the same either
+    // way, only its memory differs.
+    ListCompressDepth {
+        name: "list-compress-depth", kind: Int { min: 0, max: INT_MAX }, default: "0",
+        set: Runtime,
+        get: |c| c.list_compress_depth.to_string(),
+        put: |c, v| c.list_compress_depth = v.int() as u64 }
     Loglevel {
         name: "loglevel", kind: Enum(LogLevel::NAMES), default: "notice", set: Runtime,
         get: |c| c.loglevel.name().into(),

@@ -6,10 +6,9 @@
 //! while it can be, as Redis builds it, so a stored result has Redis's
 //! encoding and a reply lists an all-integer result in ascending order.
 
-use super::{max_intset, positive, reply_members};
+use super::{max_intset, reply_members};
 use crate::args::Args;
-use crate::cmd::collection::{store, Typed};
-use crate::cmd::int_arg;
+use crate::cmd::collection::{at_least_one, positive, store, Typed, NUMKEYS};
 use crate::error::{CmdError, CmdResult};
 use crate::reply::Out;
 use crate::shard::Ctx;
@@ -139,11 +138,7 @@ fn sdiffstore(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
 
 /// SINTERCARD numkeys key [key ...] [LIMIT limit]
 fn sintercard(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
-    let numkeys = int_arg(args.get(1))
-        .ok()
-        .filter(|&n| n >= 1)
-        .ok_or(CmdError::Static("ERR numkeys should be greater than 0"))?
-        as usize;
+    let numkeys = at_least_one(args.get(1), NUMKEYS)?;
     if numkeys > args.len() - 2 {
         return Err(CmdError::Static(
             "ERR Number of keys can't be greater than number of args",
