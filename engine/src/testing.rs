@@ -52,7 +52,7 @@ impl Harness {
         shard.now_ms = 1_700_000_000_000;
         shard.conf.debug_enabled = true;
         #[cfg(test)]
-        shard.mem.set_meter(Box::new(counting::held));
+        shard.mem.set_meter(Box::new(|| counting::held() as i64));
         Harness {
             shard,
             db: 0,

@@ -57,7 +57,7 @@ impl ServerMem {
 pub fn thread_meter() -> Meter {
     use tikv_jemalloc_ctl::thread::{allocatedp, deallocatedp};
     match (allocatedp::read(), deallocatedp::read()) {
-        (Ok(a), Ok(d)) => Box::new(move || a.get().saturating_sub(d.get())),
+        (Ok(a), Ok(d)) => Box::new(move || a.get().wrapping_sub(d.get()) as i64),
         // Not jemalloc (a test binary with another allocator): no figure.
         _ => Box::new(|| 0),
     }
@@ -89,7 +89,8 @@ pub fn rss_bytes() -> u64 {
 /// One shard's answer to the rebalancer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MemReport {
-    pub used: u64,
+    /// Signed: see `engine::memory::Meter`.
+    pub used: i64,
     pub evicted: u64,
     pub budget: u64,
 }
@@ -98,8 +99,8 @@ pub struct MemReport {
 /// means "no limit" to a shard).
 pub fn plan_budgets(maxmemory: u64, allocated: u64, reports: &[MemReport]) -> Vec<u64> {
     let n = reports.len().max(1) as u64;
-    let held: u64 = reports.iter().map(|r| r.used).sum();
-    let other = allocated.saturating_sub(held);
+    let held: i64 = reports.iter().map(|r| r.used).sum();
+    let other = (allocated as i64).saturating_sub(held).max(0) as u64;
     let total = maxmemory.saturating_sub(other).max(n);
     // A shard that did not evict keeps what it holds and some room: a
     // budget at what it holds would leave a shard with no keys to evict
@@ -107,7 +108,7 @@ pub fn plan_budgets(maxmemory: u64, allocated: u64, reports: &[MemReport]) -> Ve
     let reserve = (maxmemory / 128 / n).max(1);
     let demand: Vec<u64> = reports
         .iter()
-        .map(|r| r.used + if r.evicted > 0 { r.evicted } else { reserve })
+        .map(|r| held_by(r) + if r.evicted > 0 { r.evicted } else { reserve })
         .collect();
     let wanted: u64 = demand.iter().sum();
     let cold: u64 = reports
@@ -143,7 +144,7 @@ pub fn plan_budgets(maxmemory: u64, allocated: u64, reports: &[MemReport]) -> Ve
         .iter()
         .zip(&target)
         .filter(|(r, t)| **t < r.budget)
-        .map(|(r, t)| r.used.max(*t))
+        .map(|(r, t)| held_by(r).max(*t))
         .sum();
     let grow_want: u64 = reports
         .iter()
@@ -164,6 +165,11 @@ pub fn plan_budgets(maxmemory: u64, allocated: u64, reports: &[MemReport]) -> Ve
             b.max(1)
         })
         .collect()
+}
+
+/// What a shard holds as its budget sees it (a negative meter reads as 0).
+fn held_by(r: &MemReport) -> u64 {
+    r.used.max(0) as u64
 }
 
 /// Shard 0's loop: rebalances the budgets every REBALANCE while a limit is
@@ -466,7 +472,7 @@ mod tests {
 
     fn r(used: u64, evicted: u64, budget: u64) -> MemReport {
         MemReport {
-            used,
+            used: used as i64,
             evicted,
             budget,
         }

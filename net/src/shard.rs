@@ -282,7 +282,7 @@ impl ShardState {
                 Reply::Done
             }
             Op::MemReport => Reply::Mem(crate::memory::MemReport {
-                used: eng.mem.used(),
+                used: eng.mem.used_signed(),
                 evicted: eng.mem.take_evicted(),
                 budget: eng.mem.budget,
             }),

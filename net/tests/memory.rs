@@ -67,7 +67,14 @@ fn a_fill_behind_one_tag_stays_within_maxmemory_by_borrowing() {
     let evicted = num(&stats, "evicted_keys");
     let keys: u64 = query(&mut con, &["DBSIZE"]);
     assert!(evicted > 60_000, "{evicted} evicted");
-    assert_eq!(keys + evicted, 96_000);
+    assert_eq!(
+        keys + evicted,
+        96_000,
+        "errors: {:?} shards: {:?} {:?}",
+        stats.get("errorstat_OOM"),
+        stats.get("shard0"),
+        stats.get("shard1")
+    );
     // The used figure stays within the limit (and a margin for what one
     // pipeline's replies and buffers hold at the moment INFO looks).
     assert!(worst <= LIMIT + (1 << 20), "used_memory reached {worst}");

@@ -229,6 +229,37 @@ impl Shard {
                 }
             }
         }
+        // The samples kept missing: a table emptied by many evictions keeps
+        // its slots, and a few keys in many slots are rarely sampled. Some
+        // key can still go: walk for one rather than refuse the write.
+        self.evict_first(volatile)
+    }
+
+    /// Evicts the first key the policy may take, walking whole tables.
+    fn evict_first(&mut self, volatile: bool) -> bool {
+        for db in 0..self.dbs.len() {
+            if !self.has_candidates(db, volatile) {
+                continue;
+            }
+            let mut key = self.mem.pool.spare.pop().unwrap_or_default();
+            key.clear();
+            let mut found = false;
+            // Every slot once (a segment has at most 4096).
+            let all = self.dbs[db].table.segments() * 4096;
+            self.dbs[db].table.sample(0, all, |e| {
+                if volatile && e.expire_at() == 0 {
+                    return true;
+                }
+                key.extend_from_slice(e.key());
+                found = true;
+                false
+            });
+            let gone = found && self.evict_key(db, &key, volatile);
+            self.mem.pool.recycle(key);
+            if gone {
+                return true;
+            }
+        }
         false
     }
 

@@ -109,8 +109,11 @@ impl Default for MemConf {
     }
 }
 
-/// Bytes the shard's thread holds.
-pub type Meter = Box<dyn Fn() -> u64>;
+/// Bytes the shard's thread holds: what it allocated minus what it freed.
+/// Negative when it freed more than it allocated (memory another shard
+/// allocated and handed over, a reply buffer say): signed, so a sum over
+/// shards stays exact.
+pub type Meter = Box<dyn Fn() -> i64>;
 
 pub struct Memory {
     /// This shard's share of `maxmemory`, in bytes; 0: no limit.
@@ -148,8 +151,14 @@ impl Memory {
         self.meter = meter;
     }
 
-    /// Bytes the shard holds now.
+    /// Bytes the shard holds now, as its budget is compared with (a
+    /// negative count reads as none held).
     pub fn used(&self) -> u64 {
+        (self.meter)().max(0) as u64
+    }
+
+    /// The meter's own figure, negative or not (for sums over shards).
+    pub fn used_signed(&self) -> i64 {
         (self.meter)()
     }
 

@@ -315,3 +315,18 @@ fn unlink_of_a_large_set_frees_it_in_steps() {
     assert_eq!(h.shard.mem.lazy.freed_objects, 1);
     assert_eq!(h.shard.mem.lazy.pending_bytes, 0);
 }
+
+#[test]
+fn a_few_keys_left_in_a_large_table_are_still_found() {
+    let mut h = filled(Policy::AllkeysLru, 3000);
+    for i in 0..2998 {
+        h.run(&["DEL", &format!("k{i}")]);
+    }
+    // Samples of 5 rarely land on one of two keys in thousands of slots.
+    h.shard.mem.conf.samples = 1;
+    for _ in 0..2 {
+        assert!(h.shard.evict_one());
+    }
+    assert!(!h.shard.evict_one(), "nothing left");
+    assert_eq!(h.run(&["DBSIZE"]), R::Int(0));
+}
