@@ -13,13 +13,11 @@ redis-benchmark's) for both servers, the ratios, and evicted keys per SET.
 
   bench/evict_bench.py target/release/ringcache-server [--rounds 3] [--pipelines 1,16]
 """
-import argparse, os, socket, statistics, subprocess, sys, time
+import argparse, os, statistics, subprocess
+
+from memlib import free_port, start_server, stop_server
 
 TICK = os.sysconf("SC_CLK_TCK")
-
-
-def free_port():
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
 
 
 def cpu(pid):
@@ -42,13 +40,7 @@ def start(kind, binary, port, o):
         cmd = ["redis-server", "--save", "", "--appendonly", "no"] + common
     else:
         cmd = [binary, "--shards", "1"] + common
-    p = subprocess.Popen(["taskset", "-c", o.server_cpu] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close(); return p
-        except OSError:
-            time.sleep(0.05)
-    p.kill(); sys.exit(f"{kind} did not start")
+    return start_server(cmd, port, o.server_cpu)
 
 
 def bench(port, n, pipeline, o):
@@ -87,7 +79,7 @@ def main():
                     c1, e1 = cpu(p.pid), evicted(port)
                     res.setdefault((kind, pl), []).append((rps, (c1 - c0) * 1e6 / n, p50, p99, (e1 - e0) / n))
             finally:
-                p.terminate(); p.wait()
+                stop_server(p)
     for pl in map(int, o.pipelines.split(",")):
         med = {k: [statistics.median(x[i] for x in res[(k, pl)]) for i in range(5)] for k in ("ring", "redis")}
         r, d = med["ring"], med["redis"]

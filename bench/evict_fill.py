@@ -16,9 +16,7 @@ the issue's line is used_memory <= 105 MB and RSS growth <= 115 MB at 100mb).
 """
 import argparse, os, shlex, socket, subprocess, sys, threading, time
 
-
-def free_port():
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
+from memlib import free_port, rss, start_server, stop_server
 
 
 def command(sock, *args):
@@ -49,14 +47,6 @@ def info(sock):
     return dict(l.split(":", 1) for l in text.split("\r\n") if ":" in l and not l.startswith("#"))
 
 
-def rss(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("server")
@@ -71,20 +61,14 @@ def main():
     ap.add_argument("--trace", action="store_true", help="print every sample over maxmemory")
     o = ap.parse_args()
     port = free_port()
-    cmd = ["taskset", "-c", o.server_cpu, o.server, "--port", str(port), "--save", "",
+    cmd = [o.server, "--port", str(port), "--save", "",
            "--appendonly", "no", "--maxmemory", o.maxmemory, "--maxmemory-policy", o.policy]
     cmd += shlex.split(o.args)
     if "ringcache" in os.path.basename(o.server):
         cmd.remove("--save"); cmd.remove("")
-    srv = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    srv = start_server(cmd, port, o.server_cpu)
     try:
-        for _ in range(200):
-            try:
-                sock = socket.create_connection(("127.0.0.1", port), timeout=5); break
-            except OSError:
-                time.sleep(0.05)
-        else:
-            sys.exit("server did not start")
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
         time.sleep(0.5)
         empty_rss = rss(srv.pid)
         peak = {"used": 0, "rss": 0}
@@ -122,7 +106,7 @@ def main():
         for k in sorted(x for x in i if x.startswith("shard")):
             print(f"  {k}: {i[k]}")
     finally:
-        srv.terminate(); srv.wait()
+        stop_server(srv)
 
 
 if __name__ == "__main__":

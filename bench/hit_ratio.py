@@ -14,13 +14,11 @@ keyspace_hits / (hits + misses) and evicted_keys from INFO. memtier's
   bench/hit_ratio.py target/release/ringcache-server [--policies allkeys-lru,allkeys-lfu]
 Needs memtier_benchmark (MEMTIER, default /tmp/peer/memtier/memtier_benchmark).
 """
-import argparse, os, socket, subprocess, sys, time
+import argparse, os, subprocess
+
+from memlib import free_port, start_server, stop_server
 
 MEMTIER = os.environ.get("MEMTIER", "/tmp/peer/memtier/memtier_benchmark")
-
-
-def free_port():
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
 
 
 def cli(port, *args):
@@ -49,13 +47,8 @@ def run(kind, policy, o):
     common = ["--port", str(port), "--maxmemory", o.maxmemory, "--maxmemory-policy", policy]
     cmd = (["redis-server", "--save", "", "--appendonly", "no"] + common if kind == "redis"
            else [o.binary, "--shards", "1"] + common)
-    p = subprocess.Popen(["taskset", "-c", o.server_cpu] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = start_server(cmd, port, o.server_cpu)
     try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close(); break
-            except OSError:
-                time.sleep(0.05)
         memtier(port, 0, o, fill=True)
         memtier(port, o.warm, o)
         cli(port, "CONFIG", "RESETSTAT")
@@ -63,7 +56,7 @@ def run(kind, policy, o):
         hits, misses, evicted = stats(port)
         return hits / max(1, hits + misses), evicted
     finally:
-        p.terminate(); p.wait()
+        stop_server(p)
 
 
 def main():

@@ -14,13 +14,11 @@ the RSS before, at the command, and 3 s after the free.
 
   bench/lazy_free.py target/release/ringcache-server [--keys 10000000]
 """
-import argparse, os, socket, subprocess, sys, threading, time
+import argparse, os, socket, subprocess, threading, time
+
+from memlib import free_port, rss, start_server, stop_server
 
 MEMTIER = os.environ.get("MEMTIER", "/tmp/peer/memtier/memtier_benchmark")
-
-
-def free_port():
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
 
 
 class Conn:
@@ -54,13 +52,6 @@ def info_field(c, name):
         if line.startswith(name + ":"):
             return int(line.split(":")[1])
     raise KeyError(name)
-
-
-def rss(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
 
 
 def case(name, port, pid, command):
@@ -108,14 +99,8 @@ def main():
     # This script's GET stream runs beside the load tools, not on the server's CPU.
     os.sched_setaffinity(0, {int(o.load_cpu)})
     port = free_port()
-    p = subprocess.Popen(["taskset", "-c", o.server_cpu, o.binary, "--port", str(port), "--shards", "1"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = start_server([o.binary, "--port", str(port), "--shards", "1"], port, o.server_cpu)
     try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close(); break
-            except OSError:
-                time.sleep(0.05)
         c = Conn(port)
         # A real 512 MiB value, sent as one SET (every page written).
         size = 512 << 20
@@ -136,7 +121,7 @@ def main():
         keys = int(c.cmd("DBSIZE"))
         case(f"FLUSHALL ASYNC of {keys} keys", port, p.pid, ["FLUSHALL", "ASYNC"])
     finally:
-        p.terminate(); p.wait()
+        stop_server(p)
 
 
 if __name__ == "__main__":
