@@ -10,7 +10,7 @@ use crate::cmd::keyspace::{parse_cursor, parse_scan_opts, ScanOpts};
 use crate::error::{CmdError, CmdResult};
 use crate::reply::Out;
 use crate::shard::Ctx;
-use crate::types::{Coll, Hash, List, Set};
+use crate::types::{Coll, Hash, List, Set, Zset};
 use crate::value::Value;
 
 /// A collection type as a family sees it.
@@ -91,6 +91,30 @@ impl Typed for List {
     }
     fn len(&self) -> usize {
         List::len(self)
+    }
+}
+
+impl Typed for Zset {
+    fn of(v: Value<'_>) -> Option<&Zset> {
+        match v {
+            Value::Zset(z) => Some(z),
+            _ => None,
+        }
+    }
+    fn of_mut(c: &mut Coll) -> Option<&mut Zset> {
+        match c {
+            Coll::Zset(z) => Some(z),
+            _ => None,
+        }
+    }
+    fn len(&self) -> usize {
+        Zset::len(self)
+    }
+}
+
+impl Members for Zset {
+    fn remove(&mut self, member: &[u8]) -> bool {
+        Zset::remove(self, member).is_some()
     }
 }
 
