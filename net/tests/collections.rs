@@ -112,6 +112,36 @@ fn encoding_limits_are_config_parameters_every_shard_follows() {
         query_err(&mut con, &["CONFIG", "SET", "set-max-intset-entries", "-1"])
             .contains("set-max-intset-entries")
     );
+    assert_eq!(
+        get(&mut con, "zset-max-listpack-entries"),
+        ["zset-max-listpack-entries", "128"]
+    );
+    let () = query(
+        &mut con,
+        &["CONFIG", "SET", "zset-max-ziplist-entries", "1"],
+    );
+    let () = query(&mut con, &["CONFIG", "SET", "zset-max-listpack-value", "2"]);
+    assert_eq!(
+        get(&mut con, "zset-max-listpack-value"),
+        ["zset-max-listpack-value", "2"]
+    );
+    for key in keys_on_two_shards("z") {
+        let _: i64 = query(&mut con, &["ZADD", &key, "1", "ab"]);
+        assert_eq!(
+            query::<String>(&mut con, &["OBJECT", "ENCODING", &key]),
+            "listpack"
+        );
+        let _: i64 = query(&mut con, &["ZADD", &key, "2", "c"]);
+        assert_eq!(
+            query::<String>(&mut con, &["OBJECT", "ENCODING", &key]),
+            "skiplist"
+        );
+        let _: i64 = query(&mut con, &["ZADD", &key, "1", "abc"]);
+        assert_eq!(
+            query::<Vec<String>>(&mut con, &["ZRANGE", &key, "0", "-1"]),
+            ["ab", "abc", "c"]
+        );
+    }
 }
 
 #[test]
