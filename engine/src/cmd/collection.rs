@@ -238,6 +238,33 @@ pub(crate) fn at_least_one(arg: &[u8], err: &'static str) -> Result<usize, CmdEr
 /// Redis's error for a numkeys below 1 or not a number.
 pub(crate) const NUMKEYS: &str = "ERR numkeys should be greater than 0";
 
+/// LMPOP and ZMPOP (numkeys key [key ...] WHERE [COUNT count]): the number
+/// of keys, what `read_where` makes of the word after them, and the COUNT
+/// (1 when absent); errors in Redis's order.
+pub(crate) fn mpop_args<W>(
+    args: &Args,
+    read_where: impl FnOnce(&[u8]) -> Result<W, CmdError>,
+) -> Result<(usize, W, usize), CmdError> {
+    let numkeys = at_least_one(args.get(1), NUMKEYS)?;
+    let where_at = numkeys
+        .checked_add(2)
+        .filter(|&i| i < args.len())
+        .ok_or(CmdError::Syntax)?;
+    let end = read_where(args.get(where_at))?;
+    let mut count = None;
+    let mut i = where_at + 1;
+    while i < args.len() {
+        match args.arg(i + 1) {
+            Some(n) if count.is_none() && args.is(i, "count") => {
+                count = Some(at_least_one(n, "ERR count should be greater than 0")?);
+                i += 2;
+            }
+            _ => return Err(CmdError::Syntax),
+        }
+    }
+    Ok((numkeys, end, count.unwrap_or(1)))
+}
+
 /// The count of SRANDMEMBER and HRANDFIELD: any i64 but i64::MIN (Redis
 /// takes -LONG_MAX..LONG_MAX). Negative means "with repeats".
 pub(crate) fn random_count(arg: &[u8]) -> Result<i64, CmdError> {

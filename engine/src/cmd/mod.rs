@@ -32,6 +32,7 @@ pub fn tables() -> Vec<&'static [CommandSpec]> {
         set::COMMANDS,
         list::COMMANDS,
         zset::COMMANDS,
+        zset::ALGEBRA,
     ]
 }
 

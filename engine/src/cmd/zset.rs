@@ -1,14 +1,19 @@
 //! The sorted set family: ZADD, ZINCRBY, ZREM, ZCARD, ZSCORE, ZMSCORE,
 //! ZRANK, ZREVRANK, ZPOPMIN, ZPOPMAX, ZRANDMEMBER and ZSCAN here; the
 //! range commands (ZRANGE and its older forms, ZRANGESTORE, ZCOUNT,
-//! ZLEXCOUNT, ZREMRANGEBY*) in `zset/range.rs`; tests in `zset/tests.rs`.
+//! ZLEXCOUNT, ZREMRANGEBY*) in `zset/range.rs`; ZUNION, ZINTER, ZDIFF,
+//! ZINTERCARD, the STORE forms and ZMPOP in `zset/algebra.rs` (with their
+//! own table, `ALGEBRA`); tests in `zset/tests.rs`.
 //! The structure is `types::Zset`: a listpack while it fits
 //! `ShardConf::zset_limits`, else a tree Redis would call a skiplist.
 //!
 //! The blocking BZPOPMIN, BZPOPMAX and BZMPOP are not here yet: they answer
 //! unknown command rather than pretend to block.
 
+mod algebra;
 mod range;
+
+pub use algebra::COMMANDS as ALGEBRA;
 
 use crate::args::Args;
 use crate::cmd::collection::{

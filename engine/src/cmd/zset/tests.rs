@@ -385,7 +385,7 @@ fn step(h: &mut Harness, m: &mut Model, rng: &mut Rng) {
     let set = m.get(&k).cloned().unwrap_or_default();
     let order = sorted(&set);
     let names = |items: &[(String, f64)]| R::Arr(items.iter().map(|(m, _)| b(m)).collect());
-    let (cmd, want): (Vec<String>, R) = match rng.next(12) {
+    let (cmd, want): (Vec<String>, R) = match rng.next(13) {
         0..=2 => {
             let mut cmd = vec!["ZADD".to_string(), k.clone()];
             let (ch, gt) = (rng.next(2) == 0, rng.next(4) == 0);
@@ -528,6 +528,32 @@ fn step(h: &mut Harness, m: &mut Model, rng: &mut Rng) {
                 R::Int(gone),
             )
         }
+        11 => {
+            let (other, dst) = (format!("k{}", rng.next(3)), format!("k{}", rng.next(3)));
+            let theirs = m.get(&other).cloned().unwrap_or_default();
+            let inter = rng.next(2) == 0;
+            let mut result = BTreeMap::new();
+            for (x, s) in &set {
+                match theirs.get(x) {
+                    Some(t) => result.insert(x.clone(), s + t),
+                    None if !inter => result.insert(x.clone(), *s),
+                    None => None,
+                };
+            }
+            if !inter {
+                for (x, t) in &theirs {
+                    result.entry(x.clone()).or_insert(*t);
+                }
+            }
+            let len = result.len() as i64;
+            if result.is_empty() {
+                m.remove(&dst);
+            } else {
+                m.insert(dst.clone(), result);
+            }
+            let name = if inter { "ZINTERSTORE" } else { "ZUNIONSTORE" };
+            (vec![name.into(), dst, "2".into(), k, other], R::Int(len))
+        }
         _ => {
             let x = member(rng);
             let want = set.get(&x).map_or(R::Nil, |s| b(&fmt(*s)));
@@ -559,4 +585,124 @@ fn random_commands_agree_with_a_model() {
             assert_eq!(exists(&h, k), m.contains_key(k), "{k}");
         }
     }
+}
+
+#[test]
+fn union_inter_diff_with_weights_and_aggregates() {
+    let mut h = Harness::new();
+    run(&mut h, "ZADD a 1 x 2 y 3 z");
+    run(&mut h, "ZADD b 10 y 20 z 30 w");
+    run(&mut h, "SADD s x w");
+    assert_eq!(
+        run(&mut h, "ZUNION 2 a b WITHSCORES"),
+        arr(&["x", "1", "y", "12", "z", "23", "w", "30"])
+    );
+    assert_eq!(
+        run(
+            &mut h,
+            "ZINTER 2 a b WEIGHTS 2 0.5 AGGREGATE MAX WITHSCORES"
+        ),
+        arr(&["y", "5", "z", "10"])
+    );
+    assert_eq!(run(&mut h, "ZINTER 2 a b AGGREGATE min"), arr(&["y", "z"]));
+    assert_eq!(run(&mut h, "ZDIFF 2 a b WITHSCORES"), arr(&["x", "1"]));
+    assert_eq!(run(&mut h, "ZDIFF 3 b nokey a"), arr(&["w"]));
+    assert_eq!(
+        run(&mut h, "ZUNION 2 a s WITHSCORES"),
+        arr(&["w", "1", "x", "2", "y", "2", "z", "3"])
+    );
+    assert_eq!(run(&mut h, "ZINTERCARD 2 a b"), R::Int(2));
+    assert_eq!(run(&mut h, "ZINTERCARD 2 a b LIMIT 1"), R::Int(1));
+    assert_eq!(run(&mut h, "ZINTERCARD 2 a nokey"), R::Int(0));
+    assert_eq!(run(&mut h, "ZUNIONSTORE d 2 a b WEIGHTS 1 -1"), R::Int(4));
+    assert_eq!(
+        run(&mut h, "ZRANGE d 0 -1 WITHSCORES"),
+        arr(&["w", "-30", "z", "-17", "y", "-8", "x", "1"])
+    );
+    assert_eq!(encoding(&h, "d"), "listpack");
+    assert_eq!(run(&mut h, "ZINTERSTORE d 2 a b"), R::Int(2));
+    assert_eq!(run(&mut h, "ZDIFFSTORE d 2 a a"), R::Int(0));
+    assert!(!exists(&h, "d"));
+    run(&mut h, "ZADD inf +inf m");
+    run(&mut h, "ZADD ninf -inf m");
+    assert_eq!(
+        run(&mut h, "ZUNION 2 inf ninf WITHSCORES"),
+        arr(&["m", "0"])
+    );
+    assert_eq!(
+        run(&mut h, "ZUNION 1 inf WEIGHTS 0 WITHSCORES"),
+        arr(&["m", "0"])
+    );
+    run(&mut h, "SET str v");
+    for (line, e) in [
+        (
+            "ZUNION 0 a",
+            "ERR at least 1 input key is needed for 'zunion' command",
+        ),
+        (
+            "ZINTERSTORE d 0 a",
+            "ERR at least 1 input key is needed for 'zinterstore' command",
+        ),
+        ("ZUNION x a", NOT_INT),
+        ("ZUNION 3 a b", SYNTAX),
+        ("ZUNION 2 a str", WRONGTYPE),
+        ("ZUNION 2 a b WEIGHTS 1", SYNTAX),
+        (
+            "ZUNION 2 a b WEIGHTS 1 x",
+            "ERR weight value is not a float",
+        ),
+        ("ZUNION 2 a b AGGREGATE avg", SYNTAX),
+        ("ZDIFF 2 a b WEIGHTS 1 1", SYNTAX),
+        ("ZUNIONSTORE d 2 a b WITHSCORES", SYNTAX),
+        ("ZINTERCARD 2 a b LIMIT -1", "ERR LIMIT can't be negative"),
+        ("ZINTERCARD 2 a b WITHSCORES", SYNTAX),
+    ] {
+        assert_eq!(run(&mut h, line), err(e), "{line}");
+    }
+    h.resp3 = true;
+    assert_eq!(
+        h.run(&["ZINTER", "2", "a", "b", "WITHSCORES"]),
+        R::Arr(vec![
+            R::Arr(vec![b("y"), dbl("12")]),
+            R::Arr(vec![b("z"), dbl("23")])
+        ])
+    );
+}
+
+#[test]
+fn zmpop_pops_from_the_first_set_there() {
+    let mut h = Harness::new();
+    run(&mut h, "ZADD b 1 x 2 y 3 z");
+    let pair = |m: &str, s: &str| R::Arr(vec![b(m), b(s)]);
+    assert_eq!(
+        run(&mut h, "ZMPOP 2 a b MIN"),
+        R::Arr(vec![b("b"), R::Arr(vec![pair("x", "1")])])
+    );
+    assert_eq!(
+        run(&mut h, "ZMPOP 1 b MAX COUNT 5"),
+        R::Arr(vec![b("b"), R::Arr(vec![pair("z", "3"), pair("y", "2")])])
+    );
+    assert!(!exists(&h, "b"));
+    assert_eq!(run(&mut h, "ZMPOP 2 a b MIN"), R::Nil);
+    run(&mut h, "SET s v");
+    for (line, e) in [
+        ("ZMPOP 0 a MIN", "ERR numkeys should be greater than 0"),
+        ("ZMPOP 2 a MIN", SYNTAX),
+        ("ZMPOP 1 a LEFT", SYNTAX),
+        (
+            "ZMPOP 1 a MIN COUNT 0",
+            "ERR count should be greater than 0",
+        ),
+        ("ZMPOP 1 a MIN COUNT 1 COUNT 1", SYNTAX),
+        ("ZMPOP 1 a LEFT COUNT 0", SYNTAX),
+        ("ZMPOP 1 s MIN", WRONGTYPE),
+    ] {
+        assert_eq!(run(&mut h, line), err(e), "{line}");
+    }
+    h.resp3 = true;
+    assert_eq!(h.raw(&["ZMPOP", "1", "a", "MIN"]), b"_\r\n");
+    assert_eq!(
+        h.run(&["BZPOPMIN", "a", "0"]),
+        R::Err("ERR unknown command 'BZPOPMIN', with args beginning with: 'a' '0' ".into())
+    );
 }
