@@ -113,7 +113,8 @@ fn zadd_generic(ctx: &mut Ctx, args: &Args, out: &mut Out, incr: bool) -> CmdRes
     let limits = ctx.shard.conf.zset_limits;
     let (mut added, mut updated, mut processed, mut last) = (0, 0, 0, 0.0);
     let mut failed = None;
-    if write::<Zset>(ctx, key)?.is_some() || !f.xx {
+    // XX needs the key there; otherwise one lookup finds or makes it.
+    if !f.xx || write::<Zset>(ctx, key)?.is_some() {
         let first = args.get(at + 1);
         let z = write_or_create::<Zset>(ctx, key, || Coll::Zset(Zset::for_first(first, limits)))?;
         for (j, &score) in scores.iter().enumerate() {
@@ -147,9 +148,9 @@ fn zadd_generic(ctx: &mut Ctx, args: &Args, out: &mut Out, incr: bool) -> CmdRes
             processed += 1;
             last = new;
         }
-        // A new key that nothing was added to (GT/LT/NX skip only members
-        // already there, so only a failed INCR could leave one).
-        drop_if_empty(ctx, key);
+        // A key made here gets its first member: only XX skips a new
+        // member, and only one already there can make a NaN. So no check
+        // for an empty key is needed.
     }
     ctx.dirty(added + updated);
     if let Some(e) = failed {
