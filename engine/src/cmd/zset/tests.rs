@@ -621,6 +621,14 @@ fn union_inter_diff_with_weights_and_aggregates() {
     );
     assert_eq!(encoding(&h, "d"), "listpack");
     assert_eq!(run(&mut h, "ZINTERSTORE d 2 a b"), R::Int(2));
+    assert_eq!(
+        run(&mut h, "COMMAND GETKEYS ZUNIONSTORE d 2 a b WEIGHTS 1 2"),
+        arr(&["d", "a", "b"])
+    );
+    assert_eq!(
+        run(&mut h, "COMMAND GETKEYS ZMPOP 2 a b MIN COUNT 3"),
+        arr(&["a", "b"])
+    );
     assert_eq!(run(&mut h, "ZDIFFSTORE d 2 a a"), R::Int(0));
     assert!(!exists(&h, "d"));
     run(&mut h, "ZADD inf +inf m");
