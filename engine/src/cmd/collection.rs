@@ -333,6 +333,50 @@ pub(crate) fn random_picks(
     }
 }
 
+/// HRANDFIELD and ZRANDMEMBER's count and whether `word` (WITHVALUES,
+/// WITHSCORES) follows it. With it a reply is two items per pick, so Redis
+/// takes at most half the range.
+pub(crate) fn random_count_args(args: &Args, word: &str) -> Result<(i64, bool), CmdError> {
+    let n = random_count(args.get(2))?;
+    let pairs = match args.len() {
+        3 => false,
+        4 if args.is(3, word) => true,
+        _ => return Err(CmdError::Syntax),
+    };
+    if pairs && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&n) {
+        return Err(CmdError::Static("ERR value is out of range"));
+    }
+    Ok((n, pairs))
+}
+
+/// HRANDFIELD and ZRANDMEMBER with a count `n` (see `random_picks`): the
+/// array header, then `emit` replies each batch of positions from the `T`
+/// at `key` (a pair each when `pairs`).
+pub(crate) fn reply_random<T: Typed>(
+    ctx: &mut Ctx,
+    key: &[u8],
+    out: &mut Out,
+    (n, pairs): (i64, bool),
+    mut emit: impl FnMut(&T, &[usize], &mut Out),
+) -> CmdResult {
+    let len = read::<T>(ctx, key)?.map_or(0, T::len);
+    if len == 0 || n == 0 {
+        out.array(0);
+        return Ok(());
+    }
+    let total = random_pick_count(len, n);
+    // |n| is at most 2^62 with pairs (`random_count_args`): no overflow.
+    out.array(if pairs && !out.resp3 {
+        2 * total
+    } else {
+        total
+    });
+    random_picks(ctx, len, n, |ctx, picks| {
+        emit(peek::<T>(ctx, key), picks, out)
+    });
+    Ok(())
+}
+
 /// How many members `random_picks` gives for `n` over `len`.
 pub(crate) fn random_pick_count(len: usize, n: i64) -> usize {
     let count = n.unsigned_abs() as usize;

@@ -17,8 +17,8 @@ pub use algebra::COMMANDS as ALGEBRA;
 
 use crate::args::Args;
 use crate::cmd::collection::{
-    cardinality, drop_if_empty, peek, pick, positive, random_count, random_pick_count,
-    random_picks, read, remove_members, scan, write, write_or_create,
+    cardinality, drop_if_empty, peek, pick, positive, random_count_args, read, remove_members,
+    reply_random, scan, write, write_or_create,
 };
 use crate::cmd::float_arg;
 use crate::error::{CmdError, CmdResult};
@@ -291,29 +291,8 @@ fn zrandmember(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
         out.bulk(peek::<Zset>(ctx, key).nth(i).0);
         return Ok(());
     }
-    let n = random_count(args.get(2))?;
-    let scores = match args.len() {
-        3 => false,
-        4 if args.is(3, "withscores") => true,
-        _ => return Err(CmdError::Syntax),
-    };
-    if scores && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&n) {
-        return Err(CmdError::Static("ERR value is out of range"));
-    }
-    let len = read::<Zset>(ctx, key)?.map_or(0, Zset::len);
-    if len == 0 || n == 0 {
-        out.array(0);
-        return Ok(());
-    }
-    let total = random_pick_count(len, n);
-    // |n| is at most 2^62 with scores (checked above): no overflow.
-    out.array(if scores && !out.resp3 {
-        2 * total
-    } else {
-        total
-    });
-    random_picks(ctx, len, n, |ctx, picks| {
-        let z = peek::<Zset>(ctx, key);
+    let (n, scores) = random_count_args(args, "withscores")?;
+    reply_random::<Zset>(ctx, key, out, (n, scores), |z, picks, out| {
         // A pack's nth is a walk: list it once per batch.
         let items: Vec<(&[u8], f64)> = match z {
             Zset::Pack(_) => z.iter().collect(),
@@ -327,8 +306,7 @@ fn zrandmember(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
                 out.bulk(item.0);
             }
         }
-    });
-    Ok(())
+    })
 }
 
 /// ZSCAN key cursor [MATCH pattern] [COUNT count]
