@@ -50,6 +50,8 @@ pub struct ShardConf {
     pub set_max_intset: usize,
     /// list-max-listpack-size.
     pub list_fill: crate::types::Fill,
+    /// zset-max-listpack-entries and zset-max-listpack-value.
+    pub zset_limits: crate::types::ZsetLimits,
 }
 
 impl Default for ShardConf {
@@ -60,6 +62,7 @@ impl Default for ShardConf {
             hash_limits: Default::default(),
             set_max_intset: 512,
             list_fill: Default::default(),
+            zset_limits: Default::default(),
         }
     }
 }

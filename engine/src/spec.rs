@@ -121,11 +121,13 @@ impl CommandSpec {
         }
     }
 
-    /// Positions of the keys in `args`: those `key_positions` gives, or
-    /// for a command with `numkeys`, as many as that argument says (none
+    /// Positions of the keys in `args`: those `key_positions` gives, then
+    /// for a command with `numkeys` as many as that argument says (none
     /// when it is not a positive integer: the command refuses it anyway).
+    /// ZUNIONSTORE has both: its destination, then the counted keys.
     pub fn key_positions_in(&self, args: &Args) -> impl Iterator<Item = usize> {
-        let (first, end, step) = if self.numkeys > 0 {
+        let (first, end, step) = self.key_range(args.len());
+        let counted = if self.numkeys > 0 {
             let at = self.numkeys as usize;
             let n = args
                 .arg(at)
@@ -133,15 +135,15 @@ impl CommandSpec {
                 .filter(|&n| n > 0)
                 .unwrap_or(0) as usize;
             let first = at + 1;
-            (first, first.saturating_add(n).min(args.len()).max(first), 1)
+            first..first.saturating_add(n).min(args.len()).max(first)
         } else {
-            self.key_range(args.len())
+            0..0
         };
-        (first..end).step_by(step)
+        (first..end).step_by(step).chain(counted)
     }
 
     /// Positions of the keys in a command with `argc` arguments, as `keys`
-    /// gives them (none for a `numkeys` command: see `key_positions_in`).
+    /// gives them (for a `numkeys` command, not the counted ones: see `key_positions_in`).
     pub fn key_positions(&self, argc: usize) -> impl Iterator<Item = usize> {
         let (first, end, step) = self.key_range(argc);
         (first..end).step_by(step)

@@ -1,7 +1,7 @@
 //! Values as commands see them: borrowed views into an entry, and what a
 //! command hands the table to store (`entry.rs` decides the encoding).
 
-use crate::types::{Coll, Hash, List, Set};
+use crate::types::{Coll, Hash, List, Set, Zset};
 
 /// A string value: an integer (Redis's `int` encoding) or bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +59,7 @@ pub enum Value<'a> {
     Hash(&'a Hash),
     Set(&'a Set),
     List(&'a List),
+    Zset(&'a Zset),
 }
 
 impl Value<'_> {
@@ -69,6 +70,7 @@ impl Value<'_> {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::List(_) => "list",
+            Value::Zset(_) => "zset",
         }
     }
 
@@ -79,6 +81,7 @@ impl Value<'_> {
             Value::Hash(h) => Some(Coll::Hash(h.clone())),
             Value::Set(s) => Some(Coll::Set(s.clone())),
             Value::List(l) => Some(Coll::List(Box::new(l.clone()))),
+            Value::Zset(z) => Some(Coll::Zset(z.clone())),
         }
     }
 }

@@ -442,4 +442,8 @@ pub fn apply_engine_conf(eng: &mut Shard, config: &Config) {
     };
     eng.conf.set_max_intset = usize::try_from(config.set_max_intset_entries).unwrap_or(usize::MAX);
     eng.conf.list_fill = engine::types::Fill(config.list_max_listpack_size);
+    eng.conf.zset_limits = engine::types::ZsetLimits {
+        max_entries: usize::try_from(config.zset_max_listpack_entries).unwrap_or(usize::MAX),
+        max_value: usize::try_from(config.zset_max_listpack_value).unwrap_or(usize::MAX),
+    };
 }

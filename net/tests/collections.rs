@@ -112,6 +112,69 @@ fn encoding_limits_are_config_parameters_every_shard_follows() {
         query_err(&mut con, &["CONFIG", "SET", "set-max-intset-entries", "-1"])
             .contains("set-max-intset-entries")
     );
+    assert_eq!(
+        get(&mut con, "zset-max-listpack-entries"),
+        ["zset-max-listpack-entries", "128"]
+    );
+    let () = query(
+        &mut con,
+        &["CONFIG", "SET", "zset-max-ziplist-entries", "1"],
+    );
+    let () = query(&mut con, &["CONFIG", "SET", "zset-max-listpack-value", "2"]);
+    assert_eq!(
+        get(&mut con, "zset-max-listpack-value"),
+        ["zset-max-listpack-value", "2"]
+    );
+    for key in keys_on_two_shards("z") {
+        let _: i64 = query(&mut con, &["ZADD", &key, "1", "ab"]);
+        assert_eq!(
+            query::<String>(&mut con, &["OBJECT", "ENCODING", &key]),
+            "listpack"
+        );
+        let _: i64 = query(&mut con, &["ZADD", &key, "2", "c"]);
+        assert_eq!(
+            query::<String>(&mut con, &["OBJECT", "ENCODING", &key]),
+            "skiplist"
+        );
+        let _: i64 = query(&mut con, &["ZADD", &key, "1", "abc"]);
+        assert_eq!(
+            query::<Vec<String>>(&mut con, &["ZRANGE", &key, "0", "-1"]),
+            ["ab", "abc", "c"]
+        );
+    }
+}
+
+#[test]
+fn multi_key_zset_commands_run_where_their_keys_are() {
+    let server = Server::start(2, &[]);
+    let [a, b] = keys_on_two_shards("z");
+    for (_, mut raw) in server.raw_per_shard(2) {
+        let _ = raw.cmd(&["ZADD", &a, "1", "x"]);
+        let _ = raw.cmd(&["ZADD", &b, "2", "x"]);
+        for cmd in [
+            vec!["ZUNION", "2", &a, &b],
+            vec!["ZINTERCARD", "2", &a, &b],
+            vec!["ZMPOP", "2", &a, &b, "MIN"],
+            vec!["ZRANGESTORE", &b, &a, "0", "-1"],
+            // The destination is a key too, besides those numkeys counts.
+            vec!["ZUNIONSTORE", &b, "1", &a],
+            vec!["ZDIFFSTORE", &a, "1", &b],
+        ] {
+            assert_eq!(raw.cmd(&cmd), Reply::Error(CROSSSLOT.into()), "{cmd:?}");
+        }
+        let (ta, tb, td) = ("{t}a", "{t}b", "{t}d");
+        let _ = raw.cmd(&["ZADD", ta, "1", "x", "2", "y"]);
+        let _ = raw.cmd(&["ZADD", tb, "3", "y"]);
+        assert_eq!(
+            raw.cmd(&["ZUNIONSTORE", td, "2", ta, tb, "AGGREGATE", "MAX"]),
+            Reply::Int(2)
+        );
+        assert_eq!(raw.cmd(&["ZSCORE", td, "y"]), Reply::Bulk(b"3".to_vec()));
+        assert_eq!(
+            raw.cmd(&["ZINTERCARD", "2", ta, tb, "LIMIT", "0"]),
+            Reply::Int(1)
+        );
+    }
 }
 
 #[test]

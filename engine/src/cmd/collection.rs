@@ -10,7 +10,7 @@ use crate::cmd::keyspace::{parse_cursor, parse_scan_opts, ScanOpts};
 use crate::error::{CmdError, CmdResult};
 use crate::reply::Out;
 use crate::shard::Ctx;
-use crate::types::{Coll, Hash, List, Set};
+use crate::types::{Coll, Hash, List, Set, Zset};
 use crate::value::Value;
 
 /// A collection type as a family sees it.
@@ -91,6 +91,30 @@ impl Typed for List {
     }
     fn len(&self) -> usize {
         List::len(self)
+    }
+}
+
+impl Typed for Zset {
+    fn of(v: Value<'_>) -> Option<&Zset> {
+        match v {
+            Value::Zset(z) => Some(z),
+            _ => None,
+        }
+    }
+    fn of_mut(c: &mut Coll) -> Option<&mut Zset> {
+        match c {
+            Coll::Zset(z) => Some(z),
+            _ => None,
+        }
+    }
+    fn len(&self) -> usize {
+        Zset::len(self)
+    }
+}
+
+impl Members for Zset {
+    fn remove(&mut self, member: &[u8]) -> bool {
+        Zset::remove(self, member).is_some()
     }
 }
 
@@ -214,6 +238,33 @@ pub(crate) fn at_least_one(arg: &[u8], err: &'static str) -> Result<usize, CmdEr
 /// Redis's error for a numkeys below 1 or not a number.
 pub(crate) const NUMKEYS: &str = "ERR numkeys should be greater than 0";
 
+/// LMPOP and ZMPOP (numkeys key [key ...] WHERE [COUNT count]): the number
+/// of keys, what `read_where` makes of the word after them, and the COUNT
+/// (1 when absent); errors in Redis's order.
+pub(crate) fn mpop_args<W>(
+    args: &Args,
+    read_where: impl FnOnce(&[u8]) -> Result<W, CmdError>,
+) -> Result<(usize, W, usize), CmdError> {
+    let numkeys = at_least_one(args.get(1), NUMKEYS)?;
+    let where_at = numkeys
+        .checked_add(2)
+        .filter(|&i| i < args.len())
+        .ok_or(CmdError::Syntax)?;
+    let end = read_where(args.get(where_at))?;
+    let mut count = None;
+    let mut i = where_at + 1;
+    while i < args.len() {
+        match args.arg(i + 1) {
+            Some(n) if count.is_none() && args.is(i, "count") => {
+                count = Some(at_least_one(n, "ERR count should be greater than 0")?);
+                i += 2;
+            }
+            _ => return Err(CmdError::Syntax),
+        }
+    }
+    Ok((numkeys, end, count.unwrap_or(1)))
+}
+
 /// The count of SRANDMEMBER and HRANDFIELD: any i64 but i64::MIN (Redis
 /// takes -LONG_MAX..LONG_MAX). Negative means "with repeats".
 pub(crate) fn random_count(arg: &[u8]) -> Result<i64, CmdError> {
@@ -280,6 +331,50 @@ pub(crate) fn random_picks(
         let picks = pick_distinct(ctx, len, count);
         emit(ctx, &picks);
     }
+}
+
+/// HRANDFIELD and ZRANDMEMBER's count and whether `word` (WITHVALUES,
+/// WITHSCORES) follows it. With it a reply is two items per pick, so Redis
+/// takes at most half the range.
+pub(crate) fn random_count_args(args: &Args, word: &str) -> Result<(i64, bool), CmdError> {
+    let n = random_count(args.get(2))?;
+    let pairs = match args.len() {
+        3 => false,
+        4 if args.is(3, word) => true,
+        _ => return Err(CmdError::Syntax),
+    };
+    if pairs && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&n) {
+        return Err(CmdError::Static("ERR value is out of range"));
+    }
+    Ok((n, pairs))
+}
+
+/// HRANDFIELD and ZRANDMEMBER with a count `n` (see `random_picks`): the
+/// array header, then `emit` replies each batch of positions from the `T`
+/// at `key` (a pair each when `pairs`).
+pub(crate) fn reply_random<T: Typed>(
+    ctx: &mut Ctx,
+    key: &[u8],
+    out: &mut Out,
+    (n, pairs): (i64, bool),
+    mut emit: impl FnMut(&T, &[usize], &mut Out),
+) -> CmdResult {
+    let len = read::<T>(ctx, key)?.map_or(0, T::len);
+    if len == 0 || n == 0 {
+        out.array(0);
+        return Ok(());
+    }
+    let total = random_pick_count(len, n);
+    // |n| is at most 2^62 with pairs (`random_count_args`): no overflow.
+    out.array(if pairs && !out.resp3 {
+        2 * total
+    } else {
+        total
+    });
+    random_picks(ctx, len, n, |ctx, picks| {
+        emit(peek::<T>(ctx, key), picks, out)
+    });
+    Ok(())
 }
 
 /// How many members `random_picks` gives for `n` over `len`.

@@ -5,8 +5,8 @@
 
 use crate::args::Args;
 use crate::cmd::collection::{
-    cardinality, peek, pick, random_count, random_pick_count, random_picks, read, remove_members,
-    scan, write, write_or_create,
+    cardinality, peek, pick, random_count_args, read, remove_members, reply_random, scan, write,
+    write_or_create,
 };
 use crate::cmd::string::float_sum;
 use crate::cmd::string::longdouble::LongDouble;
@@ -222,35 +222,8 @@ fn hrandfield(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
         out.bulk(peek::<Hash>(ctx, key).nth(i).0);
         return Ok(());
     }
-    let n = random_count(args.get(2))?;
-    let values = match args.len() {
-        3 => false,
-        4 if args.is(3, "withvalues") => true,
-        _ => return Err(CmdError::Syntax),
-    };
-    if values && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&n) {
-        return Err(CmdError::Static("ERR value is out of range"));
-    }
-    with_random(ctx, args, out, n, values)
-}
-
-/// HRANDFIELD with a count (see `random_picks`).
-fn with_random(ctx: &mut Ctx, args: &Args, out: &mut Out, n: i64, values: bool) -> CmdResult {
-    let key = args.get(1);
-    let len = read::<Hash>(ctx, key)?.map_or(0, Hash::len);
-    if len == 0 || n == 0 {
-        out.array(0);
-        return Ok(());
-    }
-    let total = random_pick_count(len, n);
-    // |n| is at most 2^62 with values (checked by the caller): no overflow.
-    out.array(if values && !out.resp3 {
-        2 * total
-    } else {
-        total
-    });
-    random_picks(ctx, len, n, |ctx, picks| {
-        let h = peek::<Hash>(ctx, key);
+    let count = random_count_args(args, "withvalues")?;
+    reply_random::<Hash>(ctx, key, out, count, |h, picks, out| {
         // A pack's nth is a walk: list it once per batch.
         let items: Vec<(&[u8], &[u8])> = match h {
             Hash::Pack(_) => h.iter().collect(),
@@ -258,10 +231,9 @@ fn with_random(ctx: &mut Ctx, args: &Args, out: &mut Out, n: i64, values: bool) 
         };
         for &i in picks {
             let pair = if items.is_empty() { h.nth(i) } else { items[i] };
-            reply_pair(out, pair, values);
+            reply_pair(out, pair, count.1);
         }
-    });
-    Ok(())
+    })
 }
 
 /// HSCAN key cursor [MATCH pattern] [COUNT count]

@@ -11,7 +11,7 @@
 
 use crate::args::Args;
 use crate::cmd::collection::{
-    at_least_one, cardinality, drop_if_empty, positive, read, write, write_or_create, NUMKEYS,
+    cardinality, drop_if_empty, mpop_args, positive, read, write, write_or_create,
 };
 use crate::cmd::int_arg;
 use crate::error::{CmdError, CmdResult};
@@ -404,26 +404,13 @@ fn rpoplpush(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
 /// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: pops from the
 /// first key holding a list; replies [key, [items]], or a null array.
 fn lmpop(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
-    let numkeys = at_least_one(args.get(1), NUMKEYS)?;
-    let where_at = numkeys.checked_add(2).filter(|&i| i < args.len());
-    let end = end_arg(args.get(where_at.ok_or(CmdError::Syntax)?))?;
-    let mut count = None;
-    let mut i = where_at.expect("checked above") + 1;
-    while i < args.len() {
-        match args.arg(i + 1) {
-            Some(n) if count.is_none() && args.is(i, "count") => {
-                count = Some(at_least_one(n, "ERR count should be greater than 0")?);
-                i += 2;
-            }
-            _ => return Err(CmdError::Syntax),
-        }
-    }
+    let (numkeys, end, count) = mpop_args(args, end_arg)?;
     for k in 2..2 + numkeys {
         let key = args.get(k);
         if write::<List>(ctx, key)?.is_some() {
             out.array(2);
             out.bulk(key);
-            return pop_reply(ctx, key, end, count.unwrap_or(1), out);
+            return pop_reply(ctx, key, end, count, out);
         }
     }
     out.null_array();

@@ -11,6 +11,7 @@ pub mod list;
 pub mod server;
 pub mod set;
 pub mod string;
+pub mod zset;
 
 use crate::args::Args;
 use crate::error::{CmdError, CmdResult};
@@ -30,6 +31,8 @@ pub fn tables() -> Vec<&'static [CommandSpec]> {
         hash::COMMANDS,
         set::COMMANDS,
         list::COMMANDS,
+        zset::COMMANDS,
+        zset::ALGEBRA,
     ]
 }
 

@@ -256,6 +256,7 @@ impl Entry {
                     Coll::Hash(h) => Value::Hash(h),
                     Coll::Set(s) => Value::Set(s),
                     Coll::List(l) => Value::List(l),
+                    Coll::Zset(z) => Value::Zset(z),
                 }
             }
             Kind::Int => StrVal::Int(read_u64(buf, shape.desc_at()) as i64),

@@ -7,7 +7,9 @@
 //!         │        └─ Table    Dense: array + hash index          "hashtable"
 //!         ├─ Set ──┬─ Ints     sorted integers, 2/4/8 bytes each  "intset"
 //!         │        └─ Table    Dense                              "hashtable"
-//!         └─ List ──── Box<List>: a deque of packed nodes        "quicklist"
+//!         ├─ List ──── Box<List>: a deque of packed nodes        "quicklist"
+//!         └─ Zset ─┬─ Pack     member, score, ... in order        "listpack"
+//!                  └─ Tree     treap with subtree sizes + index   "skiplist"
 //! ```
 //!
 //! A `Coll` sits inside the key's block (see `entry/`), so a small hash or
@@ -22,16 +24,19 @@ pub mod intset;
 pub mod list;
 pub mod pack;
 pub mod set;
+pub mod zset;
 
 pub use hash::{Hash, HashLimits};
 pub use list::{End, Fill, List};
 pub use set::Set;
+pub use zset::{Zset, ZsetLimits};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Coll {
     Hash(Hash),
     Set(Set),
     List(Box<List>),
+    Zset(Zset),
 }
 
 // Every collection's block holds a `Coll`: a variant that grew it would
@@ -44,6 +49,7 @@ impl Coll {
             Coll::Hash(_) => "hash",
             Coll::Set(_) => "set",
             Coll::List(_) => "list",
+            Coll::Zset(_) => "zset",
         }
     }
 
@@ -52,6 +58,7 @@ impl Coll {
             Coll::Hash(h) => h.encoding(),
             Coll::Set(s) => s.encoding(),
             Coll::List(_) => "quicklist",
+            Coll::Zset(z) => z.encoding(),
         }
     }
 
@@ -61,6 +68,7 @@ impl Coll {
             Coll::Hash(h) => h.heap_bytes(),
             Coll::Set(s) => s.heap_bytes(),
             Coll::List(l) => std::mem::size_of::<List>() + l.heap_bytes(),
+            Coll::Zset(z) => z.heap_bytes(),
         }
     }
 
@@ -69,6 +77,7 @@ impl Coll {
             Coll::Hash(h) => h.len(),
             Coll::Set(s) => s.len(),
             Coll::List(l) => l.len(),
+            Coll::Zset(z) => z.len(),
         }
     }
 
@@ -86,6 +95,7 @@ impl Coll {
             Coll::Hash(Hash::Table(t)) => t.pop_some(max),
             Coll::Set(Set::Table(t)) => t.pop_some(max),
             Coll::List(l) => l.free_some(max),
+            Coll::Zset(z) => z.free_some(max),
             Coll::Hash(h) => *h = Hash::default(),
             Coll::Set(s) => *s = Set::default(),
         }

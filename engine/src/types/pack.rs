@@ -119,6 +119,21 @@ impl Pack {
         self.count += items.len() as u32;
     }
 
+    /// Inserts strings before the one at `before` (None: at the end).
+    pub fn insert(&mut self, before: Option<Span>, items: &[&[u8]]) {
+        let Some(before) = before else {
+            return self.push(items);
+        };
+        let mut bytes = Vec::with_capacity(items.iter().map(|s| len_size(s.len()) + s.len()).sum());
+        for s in items {
+            write_len(&mut bytes, s.len());
+            bytes.extend_from_slice(s);
+        }
+        self.buf.reserve_exact(bytes.len());
+        self.buf.splice(before.start..before.start, bytes);
+        self.count += items.len() as u32;
+    }
+
     /// Replaces the string at `span` with `with`: in place when the two
     /// encode to the same length (a counter's new value usually does).
     pub fn replace(&mut self, span: Span, with: &[u8]) {
@@ -185,6 +200,14 @@ mod tests {
         );
         assert_eq!(p.len(), 4);
         assert_eq!(p.heap_bytes(), 12, "exact size after both");
+        let third = p.spans().nth(2).unwrap();
+        p.insert(Some(third), &[b"f2", b"v2"]);
+        p.insert(None, &[b"f4"]);
+        assert_eq!(
+            p.iter().collect::<Vec<_>>(),
+            vec![&b"f1"[..], b"w2", b"f2", b"v2", b"f3", b"v3", b"f4"]
+        );
+        assert_eq!(p.len(), 7);
         assert_eq!(len_size(0), 1);
         assert_eq!(len_size(127), 1);
         assert_eq!(len_size(128), 2);

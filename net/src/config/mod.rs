@@ -91,6 +91,10 @@ pub struct Config {
     pub hash_max_listpack_value: u64,
     /// A set of integers is an intset while it has at most this many.
     pub set_max_intset_entries: u64,
+    /// A sorted set is a listpack while it has at most this many members...
+    pub zset_max_listpack_entries: u64,
+    /// ...and no member longer than this (bytes).
+    pub zset_max_listpack_value: u64,
     /// A list node's limit: below 0 in bytes (-2: 8 KiB), above 0 in items.
     pub list_max_listpack_size: i64,
     /// Accepted and reported, without effect (lists are not compressed).
@@ -226,6 +230,8 @@ impl Default for Config {
             hash_max_listpack_entries: 0,
             hash_max_listpack_value: 0,
             set_max_intset_entries: 0,
+            zset_max_listpack_entries: 0,
+            zset_max_listpack_value: 0,
             list_max_listpack_size: 0,
             list_compress_depth: 0,
             slowlog_log_slower_than: 0,
@@ -385,6 +391,10 @@ mod tests {
                 cfg.set_max_intset_entries
             ),
             (128, 64, 512)
+        );
+        assert_eq!(
+            (cfg.zset_max_listpack_entries, cfg.zset_max_listpack_value),
+            (128, 64)
         );
         assert_eq!(
             (cfg.list_max_listpack_size, cfg.list_compress_depth),

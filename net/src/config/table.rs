@@ -273,6 +273,16 @@ params! {
         set: Runtime,
         get: |c| c.set_max_intset_entries.to_string(),
         put: |c, v| c.set_max_intset_entries = v.int() as u64 }
+    ZsetMaxListpackEntries {
+        name: "zset-max-listpack-entries", aliases: ["zset-max-ziplist-entries"],
+        kind: Int { min: 0, max: LLONG_MAX }, default: "128", set: Runtime,
+        get: |c| c.zset_max_listpack_entries.to_string(),
+        put: |c, v| c.zset_max_listpack_entries = v.int() as u64 }
+    ZsetMaxListpackValue {
+        name: "zset-max-listpack-value", aliases: ["zset-max-ziplist-value"],
+        kind: Memory { min: 0, max: LONG_MAX }, default: "64", set: Runtime,
+        get: |c| c.zset_max_listpack_value.to_string(),
+        put: |c, v| c.zset_max_listpack_value = v.mem() }
     // Redis's quicklist fill: below 0 a node's byte limit (-2: 8 KiB),
     // above 0 its item limit; Redis clamps what it reads to -5..=32767, and
     // so does the list (`types::Fill`).
