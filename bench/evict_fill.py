@@ -14,37 +14,9 @@ above the empty server's, and evicted_keys / keys at the end.
 Exit status 0 when it measured (the figures are for the reader to judge;
 the issue's line is used_memory <= 105 MB and RSS growth <= 115 MB at 100mb).
 """
-import argparse, os, shlex, socket, subprocess, sys, threading, time
+import argparse, os, shlex, subprocess, threading, time
 
-from memlib import free_port, rss, start_server, stop_server
-
-
-def command(sock, *args):
-    out = b"*%d\r\n" % len(args)
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out += b"$%d\r\n%s\r\n" % (len(a), a)
-    sock.sendall(out)
-    return read_reply(sock.makefile("rb"))
-
-
-def read_reply(f):
-    line = f.readline()
-    kind, rest = line[:1], line[1:-2]
-    if kind in (b"+", b"-", b":"):
-        return rest
-    if kind in (b"$", b"="):
-        n = int(rest)
-        if n < 0:
-            return None
-        data = f.read(n + 2)[:-2]
-        return data[4:] if kind == b"=" else data
-    raise RuntimeError(f"unexpected reply {line!r}")
-
-
-def info(sock):
-    text = command(sock, "INFO", "all").decode()
-    return dict(l.split(":", 1) for l in text.split("\r\n") if ":" in l and not l.startswith("#"))
+from memlib import Conn, free_port, rss, start_server, stop_server
 
 
 def main():
@@ -68,16 +40,16 @@ def main():
         cmd.remove("--save"); cmd.remove("")
     srv = start_server(cmd, port, o.server_cpu)
     try:
-        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        sock = Conn(port)
         time.sleep(0.5)
         empty_rss = rss(srv.pid)
         peak = {"used": 0, "rss": 0}
         done = threading.Event()
 
         def sample():
-            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            s = Conn(port)
             while not done.is_set():
-                i = info(s)
+                i = s.info()
                 peak["used"] = max(peak["used"], int(i["used_memory"]))
                 if o.trace and int(i["used_memory"]) > int(i["maxmemory"]):
                     print(f"{time.time() - t0:.2f}s used_memory {int(i['used_memory'])} over by "
@@ -97,7 +69,7 @@ def main():
         secs = time.time() - start
         time.sleep(0.3)
         done.set(); t.join()
-        i = info(sock)
+        i = sock.info()
         keys = sum(int(v.split(",")[0].split("=")[1]) for k, v in i.items() if k.startswith("db"))
         print(f"{os.path.basename(o.server)} {o.args} tag={o.tag}: wrote {n} x {o.size} B in {secs:.1f} s; "
               f"max used_memory {peak['used'] / 1e6:.1f} MB, max RSS growth {peak['rss'] / 1e6:.1f} MB, "

@@ -14,44 +14,15 @@ the RSS before, at the command, and 3 s after the free.
 
   bench/lazy_free.py target/release/ringcache-server [--keys 10000000]
 """
-import argparse, os, socket, subprocess, threading, time
+import argparse, os, subprocess, threading, time
 
-from memlib import free_port, rss, start_server, stop_server
+from memlib import Conn, free_port, rss, start_server, stop_server
 
 MEMTIER = os.environ.get("MEMTIER", "/tmp/peer/memtier/memtier_benchmark")
 
 
-class Conn:
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port))
-        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.f = self.s.makefile("rb")
-
-    def cmd(self, *args):
-        out = b"*%d\r\n" % len(args)
-        for a in args:
-            a = a if isinstance(a, bytes) else str(a).encode()
-            out += b"$%d\r\n%s\r\n" % (len(a), a)
-        self.s.sendall(out)
-        return self.read()
-
-    def read(self):
-        line = self.f.readline()
-        kind, rest = line[:1], line[1:-2]
-        if kind in (b"+", b"-", b":"):
-            return rest
-        if kind in (b"$", b"="):
-            n = int(rest)
-            return None if n < 0 else self.f.read(n + 2)[:-2]
-        raise RuntimeError(line)
-
-
 def info_field(c, name):
-    text = c.cmd("INFO", "all").decode()
-    for line in text.split("\r\n"):
-        if line.startswith(name + ":"):
-            return int(line.split(":")[1])
-    raise KeyError(name)
+    return int(c.info()[name])
 
 
 def case(name, port, pid, command):

@@ -1,5 +1,6 @@
 """What the memory benches (evict_fill, evict_bench, hit_ratio, lazy_free)
-share: a free loopback port, a pinned server started and waited for, its RSS."""
+share: a free loopback port, a pinned server started and waited for, its RSS,
+and a minimal RESP connection."""
 import socket, subprocess, sys, time
 
 
@@ -32,3 +33,33 @@ def rss(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
     return 0
+
+
+class Conn:
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port))
+        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.f = self.s.makefile("rb")
+
+    def cmd(self, *args):
+        out = b"*%d\r\n" % len(args)
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        self.s.sendall(out)
+        return self.read()
+
+    def read(self):
+        line = self.f.readline()
+        kind, rest = line[:1], line[1:-2]
+        if kind in (b"+", b"-", b":"):
+            return rest
+        if kind in (b"$", b"="):
+            n = int(rest)
+            return None if n < 0 else self.f.read(n + 2)[:-2]
+        raise RuntimeError(line)
+
+    def info(self):
+        """INFO all as a dict of field: text."""
+        text = self.cmd("INFO", "all").decode()
+        return dict(l.split(":", 1) for l in text.split("\r\n") if ":" in l and not l.startswith("#"))

@@ -124,23 +124,18 @@ impl Shard {
         self.mem.conf.policy.is_lfu()
     }
 
-    /// The clock bits of a key created now: the LRU clock, or a new LFU
-    /// counter.
-    pub fn new_clock(&self) -> u32 {
-        if self.lfu() {
-            lfu::fresh(lfu::minutes(self.now_ms))
+    /// What an access now does to a key's clock bits, prepared before the
+    /// key is looked up (the lookup then borrows the table).
+    pub fn touch(&mut self) -> Touch {
+        let lfu = if self.lfu() {
+            let rand = self.random();
+            Some((lfu::minutes(self.now_ms), self.mem.conf.lfu, rand))
         } else {
-            self.lru_clock()
-        }
-    }
-
-    /// The clock bits of a key whose bits were `old`, accessed now.
-    pub fn touched_clock(&mut self, old: u32) -> u32 {
-        if self.lfu() {
-            let r = self.random();
-            lfu::touched(old, lfu::minutes(self.now_ms), self.mem.conf.lfu, r)
-        } else {
-            self.lru_clock()
+            None
+        };
+        Touch {
+            lru: self.lru_clock(),
+            lfu,
         }
     }
 
@@ -219,6 +214,33 @@ impl Shard {
     }
 }
 
+/// A key's clock bits after an access: the LRU clock now, or, under an LFU
+/// policy, its counter stepped (`Shard::touch`).
+#[derive(Clone, Copy)]
+pub struct Touch {
+    lru: u32,
+    /// The minutes clock, the counter's settings and the step's random draw.
+    lfu: Option<(u32, lfu::LfuConf, u64)>,
+}
+
+impl Touch {
+    /// The bits of a key created now: the LRU clock, or a new LFU counter.
+    pub fn fresh(self) -> u32 {
+        match self.lfu {
+            Some((now_min, ..)) => lfu::fresh(now_min),
+            None => self.lru,
+        }
+    }
+
+    /// The bits of an existing key whose bits were `old`.
+    pub fn apply(self, old: u32) -> u32 {
+        match self.lfu {
+            Some((now_min, conf, rand)) => lfu::touched(old, now_min, conf, rand),
+            None => self.lru,
+        }
+    }
+}
+
 /// Whether an expiry (absolute ms, 0 for none) has passed at `now`.
 #[inline]
 fn due(expire_at: u64, now: u64) -> bool {
@@ -284,9 +306,7 @@ impl<'a> Ctx<'a> {
     /// LRU clock (or, under an LFU policy, its access counter).
     pub fn read(&mut self, key: &[u8]) -> Option<&mut Entry> {
         let now = self.shard.now_ms;
-        let lru = self.shard.lru_clock();
-        let lfu = self.shard.lfu();
-        let rand = if lfu { self.shard.random() } else { 0 };
+        let touch = self.shard.touch();
         let Shard {
             dbs, stats, mem, ..
         } = &mut *self.shard;
@@ -294,12 +314,7 @@ impl<'a> Ctx<'a> {
         match db.table.get_live(key, now) {
             Ok(e) => {
                 stats.keyspace_hits += 1;
-                let clock = if lfu {
-                    lfu::touched(e.lru(), lfu::minutes(now), mem.conf.lfu, rand)
-                } else {
-                    lru
-                };
-                e.set_lru(clock);
+                e.set_lru(touch.apply(e.lru()));
                 Some(e)
             }
             Err(expired) => {
@@ -321,9 +336,8 @@ impl<'a> Ctx<'a> {
     /// Sets `key` to `val` with absolute expiry `expire_at` (0 = none),
     /// replacing whatever was there.
     pub fn set(&mut self, key: &[u8], val: Value<'_>, expire_at: u64) -> &mut Entry {
-        let clock = self.shard.new_clock();
-        let lfu = self.shard.lfu();
-        let rand = if lfu { self.shard.random() } else { 0 };
+        let touch = self.shard.touch();
+        let clock = touch.fresh();
         let now = self.shard.now_ms;
         let Shard {
             dbs, stats, mem, ..
@@ -339,11 +353,7 @@ impl<'a> Ctx<'a> {
             }
             db.volatile -= (e.expire_at() != 0) as usize;
             // An overwrite keeps the key's access count, as Redis's does.
-            let clock = if lfu {
-                lfu::touched(e.lru(), lfu::minutes(now), mem.conf.lfu, rand)
-            } else {
-                clock
-            };
+            let clock = touch.apply(e.lru());
             if mem.conf.lazy.server_del && e.large_region(LAZY_MIN).is_some() {
                 let mut fresh = Entry::new(key, val, expire_at, clock);
                 fresh.set_tag(e.tag());

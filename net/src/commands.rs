@@ -386,12 +386,7 @@ async fn kill_everywhere(state: &Rc<ShardState>, conn: &Conn, f: KillFilter) -> 
 async fn info_cmd(state: &Rc<ShardState>, args: &Args<'_>, out: &mut Out) -> Res {
     let wanted: Vec<Vec<u8>> = args.iter().skip(1).map(|a| a.to_vec()).collect();
     let sections = info::sections(&wanted);
-    let mut total = ShardStats::default();
-    for r in state.call_all(|| Op::Stats).await {
-        if let Reply::Stats(s) = r {
-            total.add(&s);
-        }
-    }
+    let total = ShardStats::gather(state).await;
     let config = state.config.borrow();
     let file = config
         .config_file

@@ -85,6 +85,17 @@ impl ShardStats {
         }
     }
 
+    /// Every shard's figures, added up (INFO, MEMORY STATS and DOCTOR).
+    pub async fn gather(state: &std::rc::Rc<crate::shard::ShardState>) -> ShardStats {
+        let mut total = ShardStats::default();
+        for r in state.call_all(|| crate::router::Op::Stats).await {
+            if let crate::router::Reply::Stats(s) = r {
+                total.add(&s);
+            }
+        }
+        total
+    }
+
     pub fn add(&mut self, o: &ShardStats) {
         if self.keys.len() < o.keys.len() {
             self.keys.resize(o.keys.len(), (0, 0));

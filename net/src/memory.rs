@@ -361,18 +361,8 @@ pub fn picture(state: &ShardState, stats: &crate::info::ShardStats) -> Picture {
     }
 }
 
-async fn gather(state: &Rc<ShardState>) -> crate::info::ShardStats {
-    let mut total = crate::info::ShardStats::default();
-    for r in state.call_all(|| Op::Stats).await {
-        if let Reply::Stats(s) = r {
-            total.add(&s);
-        }
-    }
-    total
-}
-
 async fn stats(state: &Rc<ShardState>, out: &mut Out) {
-    let total = gather(state).await;
+    let total = crate::info::ShardStats::gather(state).await;
     let p = picture(state, &total);
     let dbs: Vec<(usize, u64)> = p
         .per_db_tables
@@ -423,7 +413,7 @@ async fn stats(state: &Rc<ShardState>, out: &mut Out) {
 }
 
 async fn doctor(state: &Rc<ShardState>) -> String {
-    let total = gather(state).await;
+    let total = crate::info::ShardStats::gather(state).await;
     let p = picture(state, &total);
     if p.allocated < 5 << 20 {
         return "Hi Sam, this instance is empty or is using very little memory, my issues \

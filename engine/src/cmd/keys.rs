@@ -192,7 +192,7 @@ fn copy(ctx: &mut Ctx, args: &Args, out: &mut Out) -> CmdResult {
     if dst_db == ctx.db && src == dst {
         return Err(SAME_OBJECT);
     }
-    let lru = ctx.shard.new_clock();
+    let lru = ctx.shard.touch().fresh();
     let Some(e) = ctx.read(src) else {
         out.int(0);
         return Ok(());

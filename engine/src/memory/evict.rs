@@ -241,26 +241,39 @@ impl Shard {
             if !self.has_candidates(db, volatile) {
                 continue;
             }
-            let mut key = self.mem.pool.spare.pop().unwrap_or_default();
-            key.clear();
-            let mut found = false;
             // Every slot once (a segment has at most 4096).
             let all = self.dbs[db].table.segments() * 4096;
-            self.dbs[db].table.sample(0, all, |e| {
-                if volatile && e.expire_at() == 0 {
-                    return true;
-                }
-                key.extend_from_slice(e.key());
-                found = true;
-                false
-            });
-            let gone = found && self.evict_key(db, &key, volatile);
-            self.mem.pool.recycle(key);
-            if gone {
+            if self.evict_first_found(db, 0, all, volatile) == Some(true) {
                 return true;
             }
         }
         false
+    }
+
+    /// Evicts the first key the policy may take found walking `max_slots`
+    /// slots of `db` from the point `r` picks: `None` when the walk found
+    /// none, else whether it went.
+    fn evict_first_found(
+        &mut self,
+        db: usize,
+        r: u64,
+        max_slots: usize,
+        volatile: bool,
+    ) -> Option<bool> {
+        let mut key = self.mem.pool.spare.pop().unwrap_or_default();
+        key.clear();
+        let mut found = false;
+        self.dbs[db].table.sample(r, max_slots, |e| {
+            if volatile && e.expire_at() == 0 {
+                return true;
+            }
+            key.extend_from_slice(e.key());
+            found = true;
+            false
+        });
+        let gone = found.then(|| self.evict_key(db, &key, volatile));
+        self.mem.pool.recycle(key);
+        gone
     }
 
     /// Offers `maxmemory-samples` keys of database `db` to the pool.
@@ -294,14 +307,6 @@ impl Shard {
 
     fn evict_random(&mut self, volatile: bool) -> bool {
         let ndbs = self.dbs.len();
-        let mut key = self.mem.pool.spare.pop().unwrap_or_default();
-        key.clear();
-        let gone = self.evict_random_into(volatile, ndbs, &mut key);
-        self.mem.pool.recycle(key);
-        gone
-    }
-
-    fn evict_random_into(&mut self, volatile: bool, ndbs: usize, key: &mut Vec<u8>) -> bool {
         for _ in 0..ndbs {
             let db = self.mem.next_db % ndbs;
             self.mem.next_db = db + 1;
@@ -310,19 +315,10 @@ impl Shard {
             }
             for _ in 0..ROUNDS {
                 let r = self.random();
-                let mut found = false;
-                self.dbs[db]
-                    .table
-                    .sample(r, SLOTS_PER_VOLATILE_SAMPLE, |e| {
-                        if volatile && e.expire_at() == 0 {
-                            return true;
-                        }
-                        key.extend_from_slice(e.key());
-                        found = true;
-                        false
-                    });
-                if found {
-                    return self.evict_key(db, key, volatile);
+                if let Some(gone) =
+                    self.evict_first_found(db, r, SLOTS_PER_VOLATILE_SAMPLE, volatile)
+                {
+                    return gone;
                 }
             }
         }
